@@ -1,0 +1,1 @@
+"""seqzoo benchmarks: datasets, the harness, suites and the ``seqzoo`` command line."""

@@ -1,0 +1,46 @@
+"""``seqzoo list``: the model table with parameter counts for each task shape."""
+
+from __future__ import annotations
+
+import zoo
+from results.tables import markdown_table
+
+#: Representative task shapes for parameter counts (the shapes of the offline datasets).
+REFERENCE_TASKS = {
+    "tokens->classes": zoo.TaskSpec("classification", "tokens", seq_len=64, vocab_size=20000,
+                                    num_outputs=2),
+    "frames->classes": zoo.TaskSpec("classification", "features", seq_len=98, num_features=40,
+                                    num_outputs=12),
+    "steps->horizon": zoo.TaskSpec("forecasting", "features", seq_len=120, num_features=28,
+                                   num_outputs=24),
+}
+
+COLUMNS = ["model", "family", "description", *REFERENCE_TASKS, "paper"]
+
+
+def model_rows(pattern: str = "*") -> list[list[object]]:
+    """One row per registered model matching ``pattern``, with parameter counts per shape."""
+    names = zoo.list_models(pattern)
+    if not names:
+        raise ValueError(f"no model id matches {pattern!r}; known: {', '.join(zoo.list_models())}")
+    rows = []
+    for name in names:
+        info = zoo.get_model_info(name)
+        counts = [f"{zoo.build_model(name, task).count_params():,}"
+                  for task in REFERENCE_TASKS.values()]
+        rows.append([name, info.family, info.description, *counts, info.paper])
+    return rows
+
+
+def model_table_markdown(pattern: str = "*") -> str:
+    """The model table as Markdown (what the README embeds)."""
+    shapes = "; ".join(f"`{k}`: {_describe(t)}" for k, t in REFERENCE_TASKS.items())
+    return (markdown_table(COLUMNS, model_rows(pattern))
+            + f"\n\nColumns by task shape give parameter counts at default hyperparameters; {shapes}.")
+
+
+def _describe(task: zoo.TaskSpec) -> str:
+    if task.input == "tokens":
+        return f"{task.seq_len} tokens, vocab {task.vocab_size:,}, {task.num_outputs} classes"
+    what = "classes" if task.kind == "classification" else "outputs"
+    return f"{task.seq_len} x {task.num_features} features, {task.num_outputs} {what}"

@@ -1,0 +1,193 @@
+"""The model registry: ``@register_model`` and the public lookup functions.
+
+The registered function's name is the model's public id. Its keyword arguments (after
+``task``) are the model's hyperparameters and their defaults; the registry resolves them,
+validates names, builds the model and compiles it with task-appropriate defaults.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from zoo.task import INPUTS, KINDS, TaskSpec
+
+SearchSpace = Callable[[Any], dict[str, Any]]
+
+
+class UnknownNameError(KeyError):
+    """An id that is not registered; the message lists the closest registered ids."""
+
+    def __init__(self, what: str, name: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known)}"
+        super().__init__(f"unknown {what} {name!r}; {hint}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the registry knows about one model id.
+
+    Attributes:
+        name: the public id (the registered function's name).
+        family: the architecture family, e.g. ``"LSTM"``.
+        description: one line, the first line of the builder's docstring.
+        paper: reference paper.
+        kinds: task kinds supported.
+        inputs: input types supported.
+        variable_length: whether ``TaskSpec.seq_len=None`` is supported.
+        defaults: default hyperparameters.
+        search_space: ``f(hp) -> dict`` of keras-tuner hyperparameters, or ``None``.
+    """
+
+    name: str
+    family: str
+    description: str
+    paper: str
+    kinds: tuple[str, ...]
+    inputs: tuple[str, ...]
+    variable_length: bool
+    defaults: dict[str, Any] = field(default_factory=dict)
+    search_space: SearchSpace | None = None
+
+    def check_task(self, task: TaskSpec) -> None:
+        """Raise ``ValueError`` if this model cannot serve ``task``."""
+        if task.kind not in self.kinds:
+            raise ValueError(f"model {self.name!r} does not support kind={task.kind!r}; "
+                             f"it supports {', '.join(self.kinds)}")
+        if task.input not in self.inputs:
+            raise ValueError(f"model {self.name!r} does not support input={task.input!r}; "
+                             f"it supports {', '.join(self.inputs)}")
+        if task.seq_len is None and not self.variable_length:
+            raise ValueError(f"model {self.name!r} needs a fixed seq_len; the task has seq_len=None")
+
+
+_BUILDERS: dict[str, Callable[..., keras.Model]] = {}
+_INFO: dict[str, ModelInfo] = {}
+
+
+def register_model(
+    fn: Callable[..., keras.Model] | None = None,
+    *,
+    family: str | None = None,
+    paper: str = "",
+    search_space: SearchSpace | None = None,
+    kinds: tuple[str, ...] = KINDS,
+    inputs: tuple[str, ...] = INPUTS,
+    variable_length: bool = True,
+) -> Any:
+    """Register a model builder under its function name.
+
+    Usable bare (``@register_model``) or with metadata
+    (``@register_model(family="LSTM", paper=..., search_space=...)``).
+    The builder must take ``task`` first and only keyword hyperparameters with defaults.
+    """
+
+    def wrap(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+        name = builder.__name__
+        if name in _BUILDERS:
+            raise ValueError(f"model id {name!r} is already registered")
+        params = list(inspect.signature(builder).parameters.values())[1:]
+        _BUILDERS[name] = builder
+        _INFO[name] = ModelInfo(
+            name=name,
+            family=family or name,
+            description=(inspect.getdoc(builder) or "").splitlines()[0] if builder.__doc__ else "",
+            paper=paper,
+            kinds=kinds,
+            inputs=inputs,
+            variable_length=variable_length,
+            defaults={p.name: p.default for p in params},
+            search_space=search_space,
+        )
+        return builder
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def list_models(filter: str = "*") -> list[str]:
+    """Registered ids matching a shell-style ``filter`` (e.g. ``"*lstm*"``), sorted."""
+    return sorted(n for n in _BUILDERS if fnmatch.fnmatchcase(n, filter))
+
+
+def get_model_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a registered id; ``KeyError`` naming close ids if unknown."""
+    if name not in _INFO:
+        raise UnknownNameError("model", name, list_models())
+    return _INFO[name]
+
+
+def resolve_hparams(name: str, hparams: dict[str, Any]) -> dict[str, Any]:
+    """The full hyperparameter dict for ``name``: defaults overridden by ``hparams``.
+
+    Raises ``ValueError`` for a hyperparameter name the model does not take.
+    """
+    info = get_model_info(name)
+    unknown = sorted(set(hparams) - set(info.defaults))
+    if unknown:
+        raise ValueError(f"model {name!r} has no hyperparameter {unknown[0]!r}; "
+                         f"allowed: {', '.join(info.defaults)}")
+    return {**info.defaults, **hparams}
+
+
+def build_model(name: str, task: TaskSpec, **hparams: Any) -> keras.Model:
+    """Build ``name`` for ``task`` without compiling it (used by ``from_config`` too)."""
+    info = get_model_info(name)
+    if not isinstance(task, TaskSpec):
+        raise ValueError(f"task must be a zoo.TaskSpec, got {type(task).__name__}")
+    info.check_task(task)
+    resolved = resolve_hparams(name, hparams)
+    model = _BUILDERS[name](task, **resolved)
+    model.set_identity(name, task, resolved)
+    return model
+
+
+def create_model(
+    name: str,
+    task: TaskSpec,
+    *,
+    compile: bool = True,
+    learning_rate: float = 1e-3,
+    optimizer: Any = None,
+    loss: Any = None,
+    metrics: Any = None,
+    **hparams: Any,
+) -> keras.Model:
+    """Build a registered model for ``task``, compiled with defaults for the task kind.
+
+    Classification compiles with Adam, sparse categorical cross-entropy and accuracy;
+    forecasting with Adam, mean squared error and mean absolute error. Any of ``optimizer``,
+    ``loss`` and ``metrics`` overrides the default; ``compile=False`` skips compiling.
+
+    Args:
+        name: a registered id, e.g. ``"lstm"``.
+        task: the :class:`TaskSpec` the model must serve.
+        compile: whether to compile the model.
+        learning_rate: Adam learning rate when ``optimizer`` is not given.
+        optimizer, loss, metrics: overrides for ``model.compile``.
+        **hparams: model hyperparameters; see ``get_model_info(name).defaults``.
+
+    Example:
+        >>> task = TaskSpec("classification", "tokens", seq_len=64, vocab_size=5000, num_outputs=2)
+        >>> model = create_model("bilstm", task, units=64)
+    """
+    model = build_model(name, task, **hparams)
+    if compile:
+        if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        classify = task.kind == "classification"
+        model.compile(
+            optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+            loss=loss or ("sparse_categorical_crossentropy" if classify else "mse"),
+            metrics=metrics or (["accuracy"] if classify else ["mae"]),
+        )
+    return model
