@@ -19,10 +19,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"seqzoo models matching {args.filter!r}")
+    table = Table(title="seqzoo models: parameters per task shape",
+                  caption="tokens: sentiment text; frames: spoken commands; steps: forecasting")
     keep = [i for i, column in enumerate(COLUMNS) if column not in ("description", "paper")]
     for i in keep:
-        table.add_column(COLUMNS[i], justify="right" if i > 1 else "left", no_wrap=True)
+        table.add_column(COLUMNS[i].split("->")[0], justify="right" if i > 1 else "left",
+                         no_wrap=True)
     for row in model_rows(args.filter):
         table.add_row(*(str(row[i]) for i in keep))
     Console().print(table)

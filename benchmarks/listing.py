@@ -36,7 +36,8 @@ def model_table_markdown(pattern: str = "*") -> str:
     """The model table as Markdown (what the README embeds)."""
     shapes = "; ".join(f"`{k}`: {_describe(t)}" for k, t in REFERENCE_TASKS.items())
     return (markdown_table(COLUMNS, model_rows(pattern))
-            + f"\n\nColumns by task shape give parameter counts at default hyperparameters; {shapes}.")
+            + "\n\nColumns by task shape give parameter counts at default hyperparameters; "
+            + f"{shapes}.")
 
 
 def _describe(task: zoo.TaskSpec) -> str:

@@ -68,7 +68,8 @@ class ModelInfo:
             raise ValueError(f"model {self.name!r} does not support input={task.input!r}; "
                              f"it supports {', '.join(self.inputs)}")
         if task.seq_len is None and not self.variable_length:
-            raise ValueError(f"model {self.name!r} needs a fixed seq_len; the task has seq_len=None")
+            raise ValueError(f"model {self.name!r} needs a fixed seq_len; "
+                             "the task has seq_len=None")
 
 
 _BUILDERS: dict[str, Callable[..., keras.Model]] = {}

@@ -57,7 +57,8 @@ class TaskSpec:
             _check_count("num_features", self.num_features)
             if self.vocab_size is not None:
                 raise ValueError(
-                    f"TaskSpec with input='features' must not set vocab_size (got {self.vocab_size!r})"
+                    "TaskSpec with input='features' must not set vocab_size "
+                    f"(got {self.vocab_size!r})"
                 )
         if self.kind == "classification" and self.num_outputs < 2:
             raise ValueError(

@@ -1,0 +1,136 @@
+"""Conformance tests generated from the registry: every model id x every task shape."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from conftest import TINY_TASKS, tiny_batch
+
+import zoo
+
+CASES = [(name, shape) for name in zoo.list_models() for shape in TINY_TASKS]
+IDS = [f"{name}-{shape}" for name, shape in CASES]
+
+
+def _built(name: str, shape: str, **kw) -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    keras.utils.set_random_seed(0)
+    task = TINY_TASKS[shape]
+    x, y = tiny_batch(task)
+    return zoo.create_model(name, task, **kw), x, y
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES, ids=IDS)
+def test_forward_shape_and_finite(name: str, shape: str) -> None:
+    model, x, _ = _built(name, shape)
+    out = np.asarray(model(x, training=False))
+    assert out.shape == (len(x), TINY_TASKS[shape].num_outputs)
+    assert np.isfinite(out).all()
+    if TINY_TASKS[shape].kind == "classification":
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES, ids=IDS)
+def test_fit_reduces_loss_and_keras_file_round_trips(name: str, shape: str, tmp_path) -> None:
+    """A few steps on a fixed batch lower the loss; the trained model reloads identically."""
+    model, x, y = _built(name, shape, learning_rate=1e-2)
+    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    model.fit(x, y, epochs=8, batch_size=len(x), verbose=0, shuffle=False)
+    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert np.isfinite(after)
+    assert after < before
+
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(np.asarray(loaded(x, training=False)),
+                                  np.asarray(model(x, training=False)))
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True)["loss"] == pytest.approx(after)
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES, ids=IDS)
+def test_get_config_round_trip(name: str, shape: str) -> None:
+    model, x, _ = _built(name, shape)
+    config = model.get_config()
+    assert config["model_id"] == name
+    assert config["hparams"] == {**zoo.get_model_info(name).defaults}
+    clone = type(model).from_config(config)
+    assert clone.get_config() == config
+    assert clone.count_params() == model.count_params()
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(clone(x, training=False)),
+                               np.asarray(model(x, training=False)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_info_is_complete(name: str) -> None:
+    info = zoo.get_model_info(name)
+    assert info.name == name and info.family and info.description and info.paper
+    assert set(info.kinds) == {"classification", "forecasting"}
+    assert set(info.inputs) == {"tokens", "features"}
+    assert info.search_space is not None
+
+
+def test_seven_families_registered() -> None:
+    expected = {"rnn", "lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm", "transformer"}
+    assert expected <= set(zoo.list_models())
+    assert zoo.list_models("*lstm*") == ["attention_lstm", "bilstm", "lstm", "stacked_lstm"]
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm"])
+def test_fused_kernel_eligible_by_default(name: str) -> None:
+    model = zoo.build_model(name, TINY_TASKS["frames->classes"])
+    kernels = zoo.recurrent_kernels(model)
+    assert kernels and all(v == "cudnn" for v in kernels.values()), kernels
+    assert zoo.kernel_summary(model) == "cudnn"
+
+
+def test_kernel_report_names_blockers() -> None:
+    inputs = keras.Input((5, 3))
+    out = keras.layers.LSTM(4, recurrent_dropout=0.2, activation="relu", name="slow")(inputs)
+    kernels = zoo.recurrent_kernels(keras.Model(inputs, out))
+    assert kernels["slow"].startswith("generic")
+    assert "recurrent_dropout" in kernels["slow"] and "tanh" in kernels["slow"]
+    assert zoo.kernel_summary(zoo.build_model("rnn", TINY_TASKS["frames->classes"])) == "generic"
+
+
+def test_attention_score_selectable() -> None:
+    task = TINY_TASKS["tokens->classes"]
+    x, _ = tiny_batch(task)
+    for score in ("additive", "dot"):
+        model = zoo.create_model("attention_lstm", task, attention=score)
+        assert model.get_layer("attention_pool").score == score
+        assert np.isfinite(np.asarray(model(x, training=False))).all()
+
+
+def test_stacked_depth_configurable() -> None:
+    model = zoo.build_model("stacked_lstm", TINY_TASKS["steps->horizon"], depth=3)
+    assert len(zoo.recurrent_kernels(model)) == 3
+
+
+def test_padding_does_not_change_prediction() -> None:
+    """Extra padding after a sequence leaves the output unchanged: the mask is honoured."""
+    task = zoo.TaskSpec("classification", "tokens", seq_len=12, vocab_size=40, num_outputs=3)
+    short = np.zeros((1, 12), "int32")
+    short[0, :5] = [3, 9, 4, 22, 7]
+    for name in zoo.list_models():
+        if not zoo.get_model_info(name).variable_length:
+            continue
+        keras.utils.set_random_seed(0)
+        model = zoo.build_model(name, task)
+        wide = zoo.build_model(name, zoo.TaskSpec("classification", "tokens", seq_len=20,
+                                                  vocab_size=40, num_outputs=3))
+        wide.set_weights(model.get_weights())
+        padded = np.pad(short, ((0, 0), (0, 8)))
+        np.testing.assert_allclose(np.asarray(wide(padded, training=False)),
+                                   np.asarray(model(short, training=False)), rtol=1e-4,
+                                   atol=1e-5)
+
+
+def test_compile_defaults_are_overridable() -> None:
+    task = TINY_TASKS["steps->horizon"]
+    model = zoo.create_model("gru", task, loss="mae", metrics=["mse"],
+                             optimizer=keras.optimizers.SGD(0.1))
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    assert not zoo.create_model("gru", task, compile=False).compiled
