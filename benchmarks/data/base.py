@@ -1,0 +1,167 @@
+"""The dataset contract and registry: ``@register_dataset``, ``get_dataset``, ``list_datasets``."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+import time
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+import zoo
+from benchmarks.data.cache import atomic_save_npz, data_root, load_npz, params_key
+from benchmarks.data.wheels import DataError
+
+SPLITS = ("train", "val", "test")
+FAMILIES = ("sentiment", "speech", "forecasting")
+
+
+class Dataset(ABC):
+    """A benchmark dataset: a TaskSpec, train/val/test arrays and provenance.
+
+    Subclasses set the class attributes and implement :meth:`prepare`, returning
+    ``x_<split>``/``y_<split>`` arrays (plus any extras such as naive forecasts) and a JSON
+    ``meta`` dict with at least ``task`` (TaskSpec fields) and ``fingerprint``.
+    Preparation runs once per preprocessing parameters and is cached atomically.
+
+    Args:
+        seed: seed of the split and any sampling.
+        subset: keep at most this many examples per split (for smoke tests); ``None`` = all.
+        **params: dataset-specific preprocessing parameters (see ``defaults``).
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    offline: ClassVar[bool]
+    source: ClassVar[str]
+    licence: ClassVar[str]
+    version: ClassVar[str]
+    split_definition: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, seed: int = 0, subset: int | None = None, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise ValueError(f"dataset {self.name!r} has no parameter {unknown[0]!r}; "
+                             f"allowed: {', '.join(self.defaults) or 'none'}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.seed, self.subset = seed, subset
+        self.params = {**self.defaults, **params}
+        self._arrays: dict[str, np.ndarray] | None = None
+        self._meta: dict[str, Any] = {}
+
+    @abstractmethod
+    def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Read the source and return ``(arrays, meta)``; deterministic for ``self.seed``."""
+
+    def cache_path(self) -> Path:
+        """Where the prepared arrays for these parameters live."""
+        key = params_key({"dataset": self.name, "version": self.version, "seed": self.seed,
+                          **self.params})
+        return data_root() / "prepared" / f"{self.name}-{key}.npz"
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """All prepared arrays, from the cache or freshly prepared (then cached)."""
+        if self._arrays is None:
+            path = self.cache_path()
+            cached = load_npz(path)
+            if cached is None:
+                start = time.perf_counter()
+                arrays, meta = self.prepare()
+                meta["prepare_seconds"] = round(time.perf_counter() - start, 2)
+                for split in SPLITS:
+                    if len(arrays[f"y_{split}"]) == 0:
+                        raise DataError(f"dataset {self.name!r} has an empty {split} split "
+                                        f"with parameters {self.params}")
+                cached = {**arrays, "meta": np.array(json.dumps(meta))}
+                atomic_save_npz(path, cached)
+            self._meta = json.loads(str(cached.pop("meta")))
+            self._arrays = cached
+        return self._arrays
+
+    def load(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` NumPy arrays of ``split`` (train, val or test)."""
+        if split not in SPLITS:
+            raise ValueError(f"split {split!r} is not allowed; use one of {', '.join(SPLITS)}")
+        arrays = self.arrays()
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        return (x[: self.subset], y[: self.subset]) if self.subset else (x, y)
+
+    def extra(self, key: str, split: str) -> np.ndarray:
+        """A dataset-specific per-split array, e.g. ``extra("naive", "test")``."""
+        arr = self.arrays()[f"{key}_{split}"]
+        return arr[: self.subset] if self.subset else arr
+
+    def task_spec(self) -> zoo.TaskSpec:
+        """The :class:`zoo.TaskSpec` of the prepared arrays."""
+        self.arrays()
+        return zoo.TaskSpec(**self._meta["task"])
+
+    def info(self) -> dict[str, Any]:
+        """Provenance: family, source, licence, version, splits and sizes, params, fingerprint."""
+        arrays = self.arrays()
+        return {
+            "name": self.name, "family": self.family, "offline": self.offline,
+            "source": self.source, "licence": self.licence, "version": self.version,
+            "split_definition": self.split_definition, "seed": self.seed,
+            "sizes": {s: int(len(arrays[f"y_{s}"])) for s in SPLITS},
+            "params": self.params, **self._meta,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the source files the arrays were prepared from."""
+        self.arrays()
+        return self._meta["fingerprint"]
+
+
+_DATASETS: dict[str, type[Dataset]] = {}
+
+
+def register_dataset(cls: type[Dataset]) -> type[Dataset]:
+    """Class decorator: register a :class:`Dataset` subclass under ``cls.name``."""
+    if cls.family not in FAMILIES:
+        raise ValueError(f"dataset family {cls.family!r} is not one of {FAMILIES}")
+    _DATASETS[cls.name] = cls
+    return cls
+
+
+def list_datasets(filter: str = "*", offline: bool | None = None,
+                  family: str | None = None) -> list[str]:
+    """Registered dataset ids, filtered by shell pattern, offline-ness and family."""
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"family {family!r} is not allowed; use one of {', '.join(FAMILIES)}")
+    return sorted(n for n, c in _DATASETS.items()
+                  if fnmatch.fnmatchcase(n, filter)
+                  and (offline is None or c.offline == offline)
+                  and (family is None or c.family == family))
+
+
+def dataset_class(name: str) -> type[Dataset]:
+    """The registered class of ``name``; ``KeyError`` naming close ids if unknown."""
+    if name not in _DATASETS:
+        raise zoo.UnknownNameError("dataset", name, list_datasets())
+    return _DATASETS[name]
+
+
+def get_dataset(name: str, seed: int = 0, subset: int | None = None, **params: Any) -> Dataset:
+    """An instance of dataset ``name`` (nothing is loaded until first use)."""
+    return dataset_class(name)(seed=seed, subset=subset, **params)
+
+
+def stratified_split(labels: np.ndarray, seed: int, fractions: tuple[float, float] = (0.8, 0.1)
+                     ) -> dict[str, np.ndarray]:
+    """Seeded stratified index split into train/val/test by ``fractions`` (rest is test)."""
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
+    for label in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == label))
+        a = int(round(len(idx) * fractions[0]))
+        b = a + int(round(len(idx) * fractions[1]))
+        for split, chunk in zip(SPLITS, (idx[:a], idx[a:b], idx[b:]), strict=True):
+            parts[split].append(chunk)
+    return {s: rng.permutation(np.concatenate(parts[s])) for s in SPLITS}
