@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from pathlib import Path
 import time
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,7 +29,6 @@ class Dataset(ABC):
 
     Args:
         seed: seed of the split and any sampling.
-        subset: keep at most this many examples per split (for smoke tests); ``None`` = all.
         **params: dataset-specific preprocessing parameters (see ``defaults``).
     """
 
@@ -42,14 +41,14 @@ class Dataset(ABC):
     split_definition: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, seed: int = 0, subset: int | None = None, **params: Any) -> None:
+    def __init__(self, seed: int = 0, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
             raise ValueError(f"dataset {self.name!r} has no parameter {unknown[0]!r}; "
                              f"allowed: {', '.join(self.defaults) or 'none'}")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
-        self.seed, self.subset = seed, subset
+        self.seed = seed
         self.params = {**self.defaults, **params}
         self._arrays: dict[str, np.ndarray] | None = None
         self._meta: dict[str, Any] = {}
@@ -88,13 +87,11 @@ class Dataset(ABC):
         if split not in SPLITS:
             raise ValueError(f"split {split!r} is not allowed; use one of {', '.join(SPLITS)}")
         arrays = self.arrays()
-        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        return (x[: self.subset], y[: self.subset]) if self.subset else (x, y)
+        return arrays[f"x_{split}"], arrays[f"y_{split}"]
 
     def extra(self, key: str, split: str) -> np.ndarray:
         """A dataset-specific per-split array, e.g. ``extra("naive", "test")``."""
-        arr = self.arrays()[f"{key}_{split}"]
-        return arr[: self.subset] if self.subset else arr
+        return self.arrays()[f"{key}_{split}"]
 
     def task_spec(self) -> zoo.TaskSpec:
         """The :class:`zoo.TaskSpec` of the prepared arrays."""
@@ -148,9 +145,9 @@ def dataset_class(name: str) -> type[Dataset]:
     return _DATASETS[name]
 
 
-def get_dataset(name: str, seed: int = 0, subset: int | None = None, **params: Any) -> Dataset:
+def get_dataset(name: str, seed: int = 0, **params: Any) -> Dataset:
     """An instance of dataset ``name`` (nothing is loaded until first use)."""
-    return dataset_class(name)(seed=seed, subset=subset, **params)
+    return dataset_class(name)(seed=seed, **params)
 
 
 def stratified_split(labels: np.ndarray, seed: int, fractions: tuple[float, float] = (0.8, 0.1)

@@ -1,0 +1,173 @@
+"""Backend and device selection: a one-line error for anything not present, never a fallback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+from dataclasses import dataclass
+from typing import Any
+
+BACKENDS = ("tensorflow", "jax", "torch")
+DEVICES = ("auto", "cpu", "gpu", "tpu")
+
+
+@dataclass
+class DevicePlan:
+    """What a run executes on: device kind, human-readable name, and a scope to build in."""
+
+    kind: str
+    name: str
+    count: int
+    strategy: Any = None
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        """Context in which to build and compile the model (a tf.distribute scope on TF)."""
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
+
+
+def select_backend(backend: str | None) -> str:
+    """Set ``KERAS_BACKEND`` before Keras is imported, or check the one already loaded."""
+    import sys
+
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r} is not allowed; use one of {', '.join(BACKENDS)}")
+    if "keras" in sys.modules:
+        import keras
+
+        active = keras.backend.backend()
+        if backend is not None and backend != active:
+            raise ValueError(f"backend {backend!r} requested but Keras is already running "
+                             f"{active!r}; start a new process with KERAS_BACKEND={backend}")
+        return active
+    if backend is not None:
+        os.environ["KERAS_BACKEND"] = backend
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def cpu_name() -> str:
+    """The CPU model name from /proc/cpuinfo, else ``platform.processor()``."""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
+    return platform.processor() or platform.machine()
+
+
+def select_device(requested: str = "auto") -> DevicePlan:
+    """Resolve ``auto|cpu|gpu|tpu`` on the active Keras backend.
+
+    Raises:
+        ValueError: an unknown device, or one the backend cannot see.
+    """
+    import keras
+
+    if requested not in DEVICES:
+        raise ValueError(f"device {requested!r} is not allowed; use one of {', '.join(DEVICES)}")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow_device(requested)
+    if backend == "jax":
+        return _jax_device(requested)
+    return _torch_device(requested)
+
+
+def _missing(requested: str, backend: str) -> ValueError:
+    return ValueError(f"device {requested!r} requested but {backend} sees none on this machine; "
+                      "use --device cpu or auto")
+
+
+def _tensorflow_device(requested: str) -> DevicePlan:
+    import tensorflow as tf
+
+    if requested == "tpu":
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, RuntimeError, tf.errors.OpError):
+            raise _missing("tpu", "TensorFlow") from None
+        strategy = tf.distribute.TPUStrategy(resolver)
+        return DevicePlan("tpu", "TPU", strategy.num_replicas_in_sync, strategy)
+    gpus = tf.config.list_physical_devices("GPU")
+    if requested == "gpu" and not gpus:
+        raise _missing("gpu", "TensorFlow")
+    if requested in ("gpu", "auto") and gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        name = details.get("device_name", "GPU")
+        if len(gpus) > 1:
+            return DevicePlan("gpu", f"{name} x{len(gpus)}", len(gpus),
+                              tf.distribute.MirroredStrategy())
+        return DevicePlan("gpu", name, 1, tf.distribute.OneDeviceStrategy("/gpu:0"))
+    # with no GPU, TensorFlow already places everything on the CPU; a strategy would only add
+    # a distributed iterator to the input pipeline
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0") if gpus else None
+    return DevicePlan("cpu", cpu_name(), 1, strategy)
+
+
+def _jax_device(requested: str) -> DevicePlan:
+    import jax
+    import keras
+
+    kind = {"auto": None, "cpu": "cpu", "gpu": "gpu", "tpu": "tpu"}[requested]
+    try:
+        devices = jax.devices(kind) if kind else jax.devices()
+    except RuntimeError:
+        raise _missing(requested, "JAX") from None
+    platform_name = devices[0].platform
+    if len(devices) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    name = cpu_name() if platform_name == "cpu" else devices[0].device_kind
+    return DevicePlan(platform_name, name, len(devices))
+
+
+def _torch_device(requested: str) -> DevicePlan:
+    import torch
+
+    if requested == "tpu":
+        raise _missing("tpu", "PyTorch")
+    if requested == "gpu" and not torch.cuda.is_available():
+        raise _missing("gpu", "PyTorch")
+    if requested in ("gpu", "auto") and torch.cuda.is_available():
+        return DevicePlan("gpu", torch.cuda.get_device_name(0), torch.cuda.device_count())
+    return DevicePlan("cpu", cpu_name(), 1)
+
+
+def peak_device_mib(plan: DevicePlan) -> float | None:
+    """Peak accelerator memory in MiB where the backend reports it, else ``None``."""
+    import keras
+
+    if plan.kind == "cpu":
+        return None
+    backend = keras.backend.backend()
+    with contextlib.suppress(Exception):
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+        if backend == "jax":
+            import jax
+
+            return jax.devices()[0].memory_stats()["peak_bytes_in_use"] / 2**20
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.max_memory_allocated() / 2**20
+    return None
+
+
+def reset_device_peak(plan: DevicePlan) -> None:
+    """Reset the accelerator's peak-memory counter before a run, where supported."""
+    import keras
+
+    if plan.kind != "gpu":
+        return
+    with contextlib.suppress(Exception):
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.reset_memory_stats("GPU:0")
+        elif keras.backend.backend() == "torch":
+            import torch
+
+            torch.cuda.reset_peak_memory_stats()

@@ -1,0 +1,157 @@
+"""The harness: train, evaluate and measure one (model, dataset, seed) the same way every time.
+
+``run`` never raises for a model's failure: it returns a record with ``status="failed"`` (and
+the error) or ``status="diverged"`` (NaN/inf loss), so a grid always goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import keras
+import numpy as np
+
+import zoo
+from benchmarks.data import Dataset, get_dataset
+from benchmarks.devices import DevicePlan, peak_device_mib, reset_device_peak, select_device
+from benchmarks.measure import BatchTimer, inference_throughput, latency_ms, peak_host_mib
+from benchmarks.metrics import PRIMARY, classification_metrics, forecast_metrics
+from benchmarks.provenance import git_revision, versions
+from results.record import RunRecord, hparams_hash
+from zoo.flops import forward_flops
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much training a run gets.
+
+    Attributes:
+        epochs: maximum epochs.
+        batch_size: training batch size.
+        patience: early-stopping patience on validation loss (best weights restored).
+        max_seconds: wall-clock cap on training (``None`` = none).
+        max_train: use at most this many training examples (``None`` = all).
+        max_eval: use at most this many validation and test examples (``None`` = all).
+        learning_rate: Adam learning rate.
+    """
+
+    epochs: int = 5
+    batch_size: int = 64
+    patience: int = 2
+    max_seconds: float | None = None
+    max_train: int | None = None
+    max_eval: int | None = None
+    learning_rate: float = 1e-3
+
+    def replace(self, **changes: Any) -> Budget:
+        """A copy with ``changes`` applied (``None`` values are ignored)."""
+        return Budget(**{**asdict(self), **{k: v for k, v in changes.items() if v is not None}})
+
+
+def run_key(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None) -> str:
+    """The hash of resolved hyperparameters + budget that identifies a run for resume."""
+    resolved = zoo.registry.resolve_hparams(model, hparams or {})
+    return hparams_hash({"hparams": resolved, "budget": asdict(budget), "dataset": dataset})
+
+
+def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget(),
+        device: str | DevicePlan = "auto", suite: str = "adhoc",
+        hparams: dict[str, Any] | None = None,
+        callbacks: list[keras.callbacks.Callback] | None = None) -> RunRecord:
+    """Train ``model`` on ``dataset`` with ``seed`` under ``budget``; return its record.
+
+    Args:
+        model: a zoo model id.
+        dataset: a dataset id or instance.
+        seed: the training seed (``keras.utils.set_random_seed``); data splits are fixed.
+        budget: the training budget.
+        device: ``auto|cpu|gpu|tpu`` or an already-resolved :class:`DevicePlan`.
+        suite: the suite name recorded with the run.
+        hparams: model hyperparameters overriding the zoo defaults.
+        callbacks: extra Keras callbacks (e.g. a progress display).
+    """
+    plan = device if isinstance(device, DevicePlan) else select_device(device)
+    data = get_dataset(dataset) if isinstance(dataset, str) else dataset
+    hparams = hparams or {}
+    record = RunRecord(
+        model=model, dataset=data.name, seed=seed, suite=suite, backend=keras.backend.backend(),
+        device=plan.kind, hparams_hash=run_key(model, data.name, budget, hparams),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        hparams=json.dumps(zoo.registry.resolve_hparams(model, hparams), sort_keys=True),
+        budget=json.dumps(asdict(budget), sort_keys=True), device_name=plan.name,
+        git_revision=git_revision(), **versions(),
+    )
+    try:
+        _train_and_measure(record, model, data, seed, budget, plan, hparams, callbacks or [])
+    except Exception as error:  # a failing model is a row, not a crash
+        record.status = "failed"
+        record.error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return record
+
+
+def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
+                       plan: DevicePlan, hparams: dict[str, Any],
+                       callbacks: list[keras.callbacks.Callback]) -> None:
+    keras.utils.set_random_seed(seed)
+    task = data.task_spec()
+    record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
+    x_train, y_train = (a[: budget.max_train] for a in data.load("train"))
+    x_val, y_val = (a[: budget.max_eval] for a in data.load("val"))
+    x_test, y_test = (a[: budget.max_eval] for a in data.load("test"))
+    reset_device_peak(plan)
+    with plan.scope():
+        model = zoo.create_model(name, task, learning_rate=budget.learning_rate, **hparams)
+    zoo.adapt_stem(model, x_train)
+    timer = BatchTimer(budget.batch_size, max_seconds=budget.max_seconds)
+    stop = keras.callbacks.EarlyStopping(patience=budget.patience, restore_best_weights=True)
+    start = time.perf_counter()
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=budget.epochs,
+                        batch_size=budget.batch_size, verbose=0,
+                        callbacks=[timer, stop, keras.callbacks.TerminateOnNaN(), *callbacks])
+    record.train_seconds = time.perf_counter() - start
+    losses = history.history.get("loss", []) + history.history.get("val_loss", [])
+    record.epochs_run = len(history.history.get("loss", []))
+    record.params = model.count_params()
+    record.kernel = _kernel_used(model, plan)
+    if not losses or not all(math.isfinite(v) for v in losses):
+        record.status, record.error = "diverged", "loss became NaN or inf during training"
+        return
+    record.best_val_loss = float(min(history.history["val_loss"]))
+
+    output = model.predict(x_test, batch_size=256, verbose=0)
+    metric, _ = PRIMARY[task.kind]
+    record.primary_metric = metric
+    if task.kind == "classification":
+        scores = classification_metrics(y_test, output, task.num_outputs)
+    else:
+        naive = data.extra("naive", "test")[: budget.max_eval]
+        scores = forecast_metrics(y_test, output, naive, data.info()["target_std"])
+    for key, value in scores.items():
+        setattr(record, key, value)
+    if not np.isfinite(output).all():
+        record.status, record.error = "diverged", "test predictions contain NaN or inf"
+
+    record.train_samples_per_s = timer.samples_per_second()
+    record.latency_p50_ms, record.latency_p95_ms = latency_ms(model, x_test)
+    record.infer_samples_per_s = inference_throughput(model, x_test)
+    record.peak_host_mib = peak_host_mib()
+    record.peak_device_mib = peak_device_mib(plan)
+    record.flops_per_sample = forward_flops(model, task.seq_len)
+    if record.train_samples_per_s:
+        # training costs about three forward passes (forward, and backward for two operands)
+        record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
+    record.extra = json.dumps({"hit_time_cap": timer.hit_time_cap,
+                               "kernels": zoo.recurrent_kernels(model)})
+
+
+def _kernel_used(model: keras.Model, plan: DevicePlan) -> str:
+    eligible = zoo.kernel_summary(model)
+    if eligible == "none":
+        return "none"
+    fused = plan.kind == "gpu" and keras.backend.backend() in ("tensorflow", "torch")
+    return "cudnn" if fused and eligible == "cudnn" else "generic"

@@ -1,0 +1,81 @@
+"""Cost measurement: per-batch timing, wall-clock cap, latency and throughput, host memory."""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Any
+
+import keras
+import numpy as np
+
+
+class BatchTimer(keras.callbacks.Callback):
+    """Records each training batch's wall time; excludes warm-up batches from steady state.
+
+    Args:
+        batch_size: the nominal batch size; smaller final batches are left out of steady state.
+        warmup: batches at the start of the first epoch (tracing, compile) left out.
+        max_seconds: stop training once this much wall time has passed (``None`` = no cap).
+    """
+
+    def __init__(self, batch_size: int, warmup: int = 2, max_seconds: float | None = None
+                 ) -> None:
+        super().__init__()
+        self.batch_size, self.warmup, self.max_seconds = batch_size, warmup, max_seconds
+        self.steady: list[float] = []
+        self.epoch = 0
+        self.hit_time_cap = False
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        elapsed = time.perf_counter() - self._t0
+        if self.epoch > 0 or batch >= self.warmup:
+            self.steady.append(elapsed)
+        if self.max_seconds and time.perf_counter() - self.started > self.max_seconds:
+            self.hit_time_cap = True
+            self.model.stop_training = True
+
+    def samples_per_second(self) -> float | None:
+        """Steady-state training throughput from the median batch time."""
+        return self.batch_size / float(np.median(self.steady)) if self.steady else None
+
+
+def latency_ms(model: keras.Model, x: np.ndarray, calls: int = 50, warmup: int = 5
+               ) -> tuple[float, float]:
+    """p50 and p95 inference latency at batch 1, in milliseconds, after warm-up calls."""
+    one = x[:1]
+    for _ in range(warmup):
+        model.predict_on_batch(one)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        model.predict_on_batch(one)
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def inference_throughput(model: keras.Model, x: np.ndarray, batch: int = 256, repeats: int = 5
+                         ) -> float:
+    """Inference samples/s at a large batch (median of ``repeats`` timed calls)."""
+    block = x[: min(batch, len(x))]
+    model.predict_on_batch(block)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_on_batch(block)
+        times.append(time.perf_counter() - start)
+    return len(block) / float(np.median(times))
+
+
+def peak_host_mib() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux ``ru_maxrss`` is KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,89 @@
+"""The run record: one flat row per (model, dataset, seed, suite) run. Plain data, no Keras."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+STATUSES = ("ok", "failed", "diverged")
+
+
+@dataclass
+class RunRecord:
+    """Everything one benchmark run produced; ``None`` where a figure does not apply.
+
+    Units: seconds, samples/s, milliseconds for latency, MiB for memory, FLOPs per sample.
+    """
+
+    # ids
+    model: str
+    dataset: str
+    seed: int
+    suite: str
+    backend: str
+    device: str
+    hparams_hash: str
+    status: str = "ok"
+    error: str | None = None
+    started_at: str = ""
+    # quality
+    primary_metric: str = ""
+    accuracy: float | None = None
+    macro_f1: float | None = None
+    mae: float | None = None
+    rmse: float | None = None
+    rel_mae: float | None = None
+    epochs_run: int | None = None
+    best_val_loss: float | None = None
+    # cost
+    params: int | None = None
+    train_seconds: float | None = None
+    train_samples_per_s: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    infer_samples_per_s: float | None = None
+    peak_host_mib: float | None = None
+    peak_device_mib: float | None = None
+    flops_per_sample: int | None = None
+    achieved_gflops: float | None = None
+    kernel: str | None = None
+    # configuration and provenance
+    hparams: str = "{}"
+    budget: str = "{}"
+    is_baseline: bool = False
+    seqzoo_version: str = ""
+    keras_version: str = ""
+    backend_version: str = ""
+    python_version: str = ""
+    device_name: str = ""
+    git_revision: str | None = None
+    dataset_fingerprint: str | None = None
+    dataset_version: str | None = None
+    extra: str = field(default="{}")
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status={self.status!r} is not allowed; use one of {STATUSES}")
+
+    def to_row(self) -> dict[str, Any]:
+        """The record as a flat dict (column -> value)."""
+        return asdict(self)
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        """Column names, in schema order."""
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def column_types(cls) -> dict[str, str]:
+        """SQL type per column."""
+        sql = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}
+        return {f.name: next((v for k, v in sql.items() if str(f.type).startswith(k)), "TEXT")
+                for f in fields(cls)}
+
+
+def hparams_hash(hparams: dict[str, Any]) -> str:
+    """A short stable hash of resolved hyperparameters and budget (the resume key part)."""
+    return hashlib.sha256(json.dumps(hparams, sort_keys=True, default=str).encode()).hexdigest()[:12]
