@@ -5,9 +5,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _comma_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _seeds(text: str) -> list[int]:
+    seeds = []
+    for token in _comma_list(text):
+        try:
+            seeds.append(int(token))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"seed {token!r} is not an integer") from None
+    return seeds
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -31,6 +46,57 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from benchmarks.devices import select_backend
+
+    backend = select_backend(args.backend)
+    from rich.console import Console
+
+    from benchmarks.devices import select_device
+    from benchmarks.grid import elapsed, plan_grid, resolve_models, run_grid, summary_tables
+    from benchmarks.harness import Budget
+    from benchmarks.suites import get_suite
+    from results.store import Store
+
+    console = Console()
+    if args.suite is None and not (args.models and args.datasets):
+        raise ValueError("give --suite NAME, or both --models and --datasets")
+    suite = get_suite(args.suite) if args.suite else None
+    models = resolve_models(args.models or list(suite.models))
+    base = {name: budget for name, budget in suite.datasets.items()} if suite else {}
+    names = args.datasets or list(base)
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size}
+    datasets = {n: base.get(n, Budget()).replace(**overrides) for n in names}
+    seeds = args.seeds if args.seeds is not None else list(suite.seeds if suite else [0])
+    device = select_device(args.device)
+    store = Store(args.store)
+    suite_name = args.suite or "adhoc"
+    plan = plan_grid(models, datasets, seeds, suite_name, store)
+    skipped = sum(p.done for p in plan)
+    console.print(f"seqzoo run: suite {suite_name}, {len(models)} models x {len(datasets)} "
+                  f"datasets x {len(seeds)} seeds = {len(plan)} runs ({skipped} already in "
+                  f"{store.path}), backend {backend}, device {device.kind} ({device.name})")
+    if args.dry_run:
+        for p in plan:
+            console.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
+                          f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
+        return 0
+    start = time.perf_counter()
+    records = run_grid(plan, store, device, suite_name, console)
+    for table in summary_tables(records):
+        console.print(table)
+    failed = sum(r.status != "ok" for r in records)
+    console.print(f"{len(records)} runs in {elapsed(start)} ({failed} not ok), stored in "
+                  f"{store.path}")
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from benchmarks import datacmd
+
+    return datacmd.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``seqzoo`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -43,6 +109,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true",
                    help="print the table as Markdown (as embedded in the README)")
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("run", help="benchmark a grid of models x datasets x seeds into the store")
+    p.add_argument("--suite", help="a named suite: smoke, quick or standard")
+    p.add_argument("--models", type=_comma_list,
+                   help="comma list of model ids or shell patterns, e.g. 'lstm,*gru*' "
+                        "(overrides the suite's)")
+    p.add_argument("--datasets", type=_comma_list,
+                   help="comma list of dataset ids (overrides the suite's)")
+    p.add_argument("--seeds", type=_seeds, help="comma list of integer seeds, e.g. 0,1,2")
+    p.add_argument("--epochs", type=int, help="maximum epochs (overrides the suite's)")
+    p.add_argument("--batch-size", type=int, help="training batch size (overrides the suite's)")
+    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
+                   help="SQLite results file (default: %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu, gpu or tpu (default: auto)")
+    p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
+                                     "tensorflow)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the grid and which runs the store already holds, then stop")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("data", help="list, describe and prepare datasets")
+    data = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    q = data.add_parser("list", help="table of registered datasets")
+    q.add_argument("--offline", action="store_true", help="only datasets that need no internet")
+    q.add_argument("--family", help="sentiment, speech or forecasting")
+    q.add_argument("--names", action="store_true", help="bare ids, one per line")
+    q = data.add_parser("info", help="source, licence, splits, preprocessing and fingerprint")
+    q.add_argument("dataset")
+    q = data.add_parser("prepare", help="fetch and preprocess into the cache ($SEQZOO_DATA)")
+    q.add_argument("datasets", nargs="+", help="dataset ids")
+    p.set_defaults(func=_cmd_data)
     return parser
 
 
@@ -55,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"seqzoo: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("seqzoo: interrupted; finished runs are in the store, rerun to resume",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

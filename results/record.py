@@ -86,4 +86,5 @@ class RunRecord:
 
 def hparams_hash(hparams: dict[str, Any]) -> str:
     """A short stable hash of resolved hyperparameters and budget (the resume key part)."""
-    return hashlib.sha256(json.dumps(hparams, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    blob = json.dumps(hparams, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]

@@ -1,0 +1,48 @@
+"""``seqzoo data list|info|prepare``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.data import dataset_class, get_dataset, list_datasets
+
+
+def main(args: argparse.Namespace) -> int:
+    """Dispatch a ``seqzoo data`` action; returns the exit status."""
+    console = Console()
+    if args.data_command == "list":
+        names = list_datasets(offline=True if args.offline else None, family=args.family)
+        if args.names:
+            print("\n".join(names))
+            return 0
+        table = Table(title="seqzoo datasets")
+        for column in ("id", "family", "offline", "version", "source"):
+            table.add_column(column, overflow="fold")
+        for name in names:
+            cls = dataset_class(name)
+            table.add_row(name, cls.family, "yes" if cls.offline else "no", cls.version,
+                          cls.source)
+        console.print(table)
+    elif args.data_command == "info":
+        print(json.dumps(get_dataset(args.dataset).info(), indent=2, default=str))
+    else:
+        for name in args.datasets:
+            dataset_class(name)
+        from rich.progress import Progress
+
+        with Progress(console=console) as progress:
+            task = progress.add_task("preparing", total=len(args.datasets))
+            for name in args.datasets:
+                progress.update(task, description=f"preparing {name}")
+                start = time.perf_counter()
+                info = get_dataset(name).info()
+                progress.console.print(f"{name}: {info['sizes']} in "
+                                       f"{time.perf_counter() - start:.1f}s "
+                                       f"(prepare {info['prepare_seconds']}s) -> cached")
+                progress.advance(task)
+    return 0

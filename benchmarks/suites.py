@@ -1,0 +1,60 @@
+"""Named benchmark suites: which models, datasets (each with its budget) and seeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmarks.harness import Budget
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A grid: model ids or shell patterns x datasets (each with a budget) x seeds."""
+
+    name: str
+    description: str
+    models: tuple[str, ...] = ("*",)
+    datasets: dict[str, Budget] = field(default_factory=dict)
+    seeds: tuple[int, ...] = (0,)
+
+
+SUITES = {
+    s.name: s
+    for s in (
+        Suite("smoke", "every model x one offline dataset per family, tiny subsets, 1 epoch "
+                       "(CI; a few minutes)",
+              datasets={
+                  "mr_polarity": Budget(epochs=1, max_train=256, max_eval=128),
+                  "japanese_vowels": Budget(epochs=1, batch_size=32, max_train=128,
+                                            max_eval=128),
+                  "appliances_energy": Budget(epochs=1, max_train=256, max_eval=128),
+              }),
+        Suite("quick", "every model x one offline dataset per family, small real budgets "
+                       "(the README's main job; about 10 minutes on 2 CPU cores)",
+              datasets={
+                  "mr_polarity": Budget(epochs=3, max_train=4000, patience=1),
+                  "japanese_vowels": Budget(epochs=15, batch_size=32, patience=3,
+                                            learning_rate=3e-3),
+                  "appliances_energy": Budget(epochs=3, patience=1, learning_rate=3e-3),
+              }),
+        Suite("standard", "every model x every offline dataset, full data, 3 seeds",
+              datasets={
+                  "mr_polarity": Budget(epochs=10, patience=2),
+                  "tweets3": Budget(epochs=10, patience=2),
+                  "japanese_vowels": Budget(epochs=40, batch_size=32, patience=5,
+                                            learning_rate=3e-3),
+                  "appliances_energy": Budget(epochs=20, patience=3, learning_rate=3e-3),
+                  "tmy3_weather": Budget(epochs=20, patience=3, learning_rate=3e-3),
+              },
+              seeds=(0, 1, 2)),
+    )
+}
+
+
+def get_suite(name: str) -> Suite:
+    """The suite called ``name``; ``KeyError`` listing the suites if unknown."""
+    import zoo
+
+    if name not in SUITES:
+        raise zoo.UnknownNameError("suite", name, sorted(SUITES))
+    return SUITES[name]
