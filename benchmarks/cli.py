@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -58,7 +59,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from benchmarks.suites import get_suite
     from results.store import Store
 
-    console = Console()
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    console = Console(width=None if sys.stdout.isatty() else 120)
     if args.suite is None and not (args.models and args.datasets):
         raise ValueError("give --suite NAME, or both --models and --datasets")
     suite = get_suite(args.suite) if args.suite else None

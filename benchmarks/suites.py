@@ -32,10 +32,10 @@ SUITES = {
         Suite("quick", "every model x one offline dataset per family, small real budgets "
                        "(the README's main job; about 10 minutes on 2 CPU cores)",
               datasets={
-                  "mr_polarity": Budget(epochs=3, max_train=4000, patience=1),
+                  "mr_polarity": Budget(epochs=4, max_train=4000, patience=2),
                   "japanese_vowels": Budget(epochs=15, batch_size=32, patience=3,
                                             learning_rate=3e-3),
-                  "appliances_energy": Budget(epochs=3, patience=1, learning_rate=3e-3),
+                  "appliances_energy": Budget(epochs=10, patience=3, learning_rate=3e-3),
               }),
         Suite("standard", "every model x every offline dataset, full data, 3 seeds",
               datasets={

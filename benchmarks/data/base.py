@@ -40,6 +40,8 @@ class Dataset(ABC):
     version: ClassVar[str]
     split_definition: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
+    #: bump when preparation code changes, so stale cached arrays are never reused
+    revision: ClassVar[int] = 1
 
     def __init__(self, seed: int = 0, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -60,7 +62,7 @@ class Dataset(ABC):
     def cache_path(self) -> Path:
         """Where the prepared arrays for these parameters live."""
         key = params_key({"dataset": self.name, "version": self.version, "seed": self.seed,
-                          **self.params})
+                          "revision": self.revision, **self.params})
         return data_root() / "prepared" / f"{self.name}-{key}.npz"
 
     def arrays(self) -> dict[str, np.ndarray]:

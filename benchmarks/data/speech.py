@@ -52,6 +52,7 @@ class JapaneseVowels(Dataset):
     split_definition = ("the archive's TRAIN (270) / TEST (370) split; val is a stratified "
                         "seeded 15% of TRAIN")
     defaults = {"max_frames": 29}
+    revision = 2  # padding excluded from the normalisation statistics
     PREFIX = "sktime/datasets/data/JapaneseVowels/JapaneseVowels_"
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -63,24 +64,30 @@ class JapaneseVowels(Dataset):
         classes = sorted(set(parts["TRAIN"][1]), key=int)
         frames = self.params["max_frames"]
 
-        def pack(cases: list[np.ndarray], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        def pack(cases: list[np.ndarray], labels: list[str]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             x = np.zeros((len(cases), frames, cases[0].shape[1]), "float32")
+            real = np.zeros((len(cases), frames), bool)
             for i, case in enumerate(cases):
                 x[i, : min(len(case), frames)] = case[:frames]
-            return x, np.array([classes.index(c) for c in labels], "int32")
+                real[i, : len(case)] = True
+            return x, np.array([classes.index(c) for c in labels], "int32"), real
 
-        x_all, y_all = pack(*parts["TRAIN"])
+        x_all, y_all, real_all = pack(*parts["TRAIN"])
         index = stratified_split(y_all, self.seed, fractions=(0.85, 0.15))
-        x_test, y_test = pack(*parts["TEST"])
-        mean = x_all[index["train"]].mean(axis=(0, 1))
-        std = x_all[index["train"]].std(axis=(0, 1))
+        x_test, y_test, real_test = pack(*parts["TEST"])
+        train_frames = x_all[index["train"]][real_all[index["train"]]]
+        mean, std = train_frames.mean(axis=0), train_frames.std(axis=0)
 
-        def norm(x: np.ndarray) -> np.ndarray:
-            return ((x - mean) / std).astype("float32")
+        def norm(x: np.ndarray, real: np.ndarray) -> np.ndarray:
+            # real frames are z-scored with train statistics; padding stays exactly zero
+            return np.where(real[..., None], (x - mean) / std, 0.0).astype("float32")
 
-        arrays = {"x_train": norm(x_all[index["train"]]), "y_train": y_all[index["train"]],
-                  "x_val": norm(x_all[index["val"]]), "y_val": y_all[index["val"]],
-                  "x_test": norm(x_test), "y_test": y_test}
+        arrays = {"x_test": norm(x_test, real_test), "y_test": y_test}
+        for split in ("train", "val"):
+            rows = index[split]
+            arrays[f"x_{split}"] = norm(x_all[rows], real_all[rows])
+            arrays[f"y_{split}"] = y_all[rows]
         lengths = [len(c) for c in parts["TRAIN"][0] + parts["TEST"][0]]
         meta = {
             "task": {"kind": "classification", "input": "features", "seq_len": frames,
@@ -89,6 +96,7 @@ class JapaneseVowels(Dataset):
             "class_counts": {c: int((np.array(parts["TRAIN"][1] + parts["TEST"][1]) == c).sum())
                              for c in classes},
             "preprocessing": f"utterances of {min(lengths)}-{max(lengths)} frames zero-padded "
-                             f"at the end to {frames}; z-score per coefficient fitted on train",
+                             f"at the end to {frames}; z-score per coefficient fitted on train frames "
+                             "(padding excluded, left at zero)",
         }
         return arrays, meta

@@ -1,0 +1,111 @@
+"""The harness: records, failures as rows, divergence, reproducibility, devices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo
+from benchmarks.data.base import Dataset
+from benchmarks.devices import select_backend, select_device
+from benchmarks.harness import Budget, run
+
+TINY = Budget(epochs=2, batch_size=32, max_train=96, max_eval=64)
+
+
+class _NaNTargets(Dataset):
+    """Forecasting arrays whose targets contain NaN: training must diverge (shape test data)."""
+
+    name, family, offline, version = "nan_targets", "forecasting", True, "test"
+    source = licence = split_definition = "test"
+
+    def prepare(self):
+        rng = np.random.default_rng(0)
+        arrays = {}
+        for split in ("train", "val", "test"):
+            arrays[f"x_{split}"] = rng.normal(size=(64, 8, 3)).astype("float32")
+            arrays[f"y_{split}"] = np.full((64, 2), np.nan, "float32")
+            arrays[f"naive_{split}"] = np.zeros((64, 2), "float32")
+        meta = {"task": {"kind": "forecasting", "input": "features", "seq_len": 8,
+                         "num_features": 3, "num_outputs": 2},
+                "fingerprint": "0" * 64, "target_std": 1.0}
+        return arrays, meta
+
+
+def test_ok_record_has_quality_cost_and_provenance(prepared) -> None:
+    record = run("gru", prepared("japanese_vowels"), seed=0, budget=TINY, device="cpu")
+    assert record.status == "ok", record.error
+    assert record.primary_metric == "accuracy" and 0 <= record.accuracy <= 1
+    assert 0 <= record.macro_f1 <= 1
+    assert record.params == zoo.build_model("gru", prepared("japanese_vowels").task_spec()
+                                            ).count_params()
+    for field in ("train_seconds", "train_samples_per_s", "latency_p50_ms", "latency_p95_ms",
+                  "infer_samples_per_s", "peak_host_mib", "flops_per_sample",
+                  "achieved_gflops"):
+        assert getattr(record, field) > 0, field
+    assert record.latency_p95_ms >= record.latency_p50_ms
+    assert record.kernel == "generic" and record.device == "cpu"
+    assert record.backend == "tensorflow" and record.keras_version and record.python_version
+    assert record.dataset_fingerprint == prepared("japanese_vowels").fingerprint
+    assert record.peak_device_mib is None
+
+
+def test_forecasting_record_relative_to_naive(prepared) -> None:
+    record = run("lstm", prepared("appliances_energy"), seed=0, budget=TINY, device="cpu")
+    assert record.status == "ok", record.error
+    assert record.primary_metric == "mae" and record.mae > 0 and record.rmse >= record.mae
+    assert record.rel_mae == pytest.approx(record.mae / _naive_mae(prepared("appliances_energy")),
+                                           rel=1e-4)
+
+
+def _naive_mae(data) -> float:
+    y = data.load("test")[1][: TINY.max_eval]
+    naive = data.extra("naive", "test")[: TINY.max_eval]
+    return float(np.mean(np.abs(naive - y)) * data.info()["target_std"])
+
+
+def test_same_seed_same_numbers_on_cpu(prepared) -> None:
+    first = run("lstm", prepared("japanese_vowels"), seed=3, budget=TINY, device="cpu")
+    second = run("lstm", prepared("japanese_vowels"), seed=3, budget=TINY, device="cpu")
+    assert first.status == second.status == "ok"
+    assert first.accuracy == second.accuracy
+    assert first.best_val_loss == second.best_val_loss
+
+
+def test_failing_model_is_a_record_and_the_next_run_happens(prepared, monkeypatch) -> None:
+    def broken(task, units=4):
+        """Always fails."""
+        raise RuntimeError("deliberate failure\nsecond line")
+
+    monkeypatch.setitem(zoo.registry._BUILDERS, "broken", broken)
+    monkeypatch.setitem(zoo.registry._INFO, "broken", zoo.ModelInfo(
+        "broken", "test", "Always fails.", "", ("classification", "forecasting"),
+        ("tokens", "features"), True, {"units": 4}))
+    failed = run("broken", prepared("japanese_vowels"), seed=0, budget=TINY, device="cpu")
+    assert failed.status == "failed"
+    assert failed.error == "RuntimeError: deliberate failure"
+    after = run("rnn", prepared("japanese_vowels"), seed=0, budget=TINY, device="cpu")
+    assert after.status == "ok"
+
+
+def test_nan_loss_is_a_diverged_record() -> None:
+    record = run("gru", _NaNTargets(), seed=0, budget=TINY, device="cpu")
+    assert record.status == "diverged"
+    assert "NaN" in record.error
+
+
+def test_device_errors() -> None:
+    with pytest.raises(ValueError, match="device 'gpu' requested but TensorFlow sees none"):
+        select_device("gpu")
+    with pytest.raises(ValueError, match="device 'quantum' is not allowed; use one of auto"):
+        select_device("quantum")
+    assert select_device("cpu").kind == "cpu"
+    assert select_device("auto").kind == "cpu"
+
+
+def test_backend_errors() -> None:
+    with pytest.raises(ValueError, match="backend 'mxnet' is not allowed"):
+        select_backend("mxnet")
+    with pytest.raises(ValueError, match="Keras is already running 'tensorflow'"):
+        select_backend("jax")
+    assert select_backend("tensorflow") == "tensorflow"
