@@ -41,6 +41,12 @@ def select_backend(backend: str | None) -> str:
                              f"{active!r}; start a new process with KERAS_BACKEND={backend}")
         return active
     if backend is not None:
+        import importlib.util
+
+        if importlib.util.find_spec(backend) is None:
+            extra = " (pip install -e '.[jax]')" if backend == "jax" else ""
+            raise ValueError(f"backend {backend!r} needs the {backend} package, which is not "
+                             f"installed{extra}")
         os.environ["KERAS_BACKEND"] = backend
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 

@@ -96,7 +96,7 @@ class JapaneseVowels(Dataset):
             "class_counts": {c: int((np.array(parts["TRAIN"][1] + parts["TEST"][1]) == c).sum())
                              for c in classes},
             "preprocessing": f"utterances of {min(lengths)}-{max(lengths)} frames zero-padded "
-                             f"at the end to {frames}; z-score per coefficient fitted on train frames "
-                             "(padding excluded, left at zero)",
+                             f"at the end to {frames}; z-score per coefficient fitted on "
+                             "train frames (padding excluded, left at zero)",
         }
         return arrays, meta

@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent(
     import json, sys, tempfile, os
     import keras, numpy as np
     sys.path.insert(0, os.environ["SEQZOO_TESTS"])
-    from conftest import TINY_TASKS, tiny_batch
+    from shapes import TINY_TASKS, tiny_batch
     import zoo
     assert keras.backend.backend() == "jax", keras.backend.backend()
     name, out = sys.argv[1], {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_TASKS, tiny_batch
+from shapes import TINY_TASKS, tiny_batch
 
 import zoo
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY_TASKS
+from shapes import TINY_TASKS
 
 import zoo
 

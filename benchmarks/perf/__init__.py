@@ -1,0 +1,1 @@
+"""Performance benchmarks (commands that print figures; not tests)."""
