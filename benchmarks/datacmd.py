@@ -20,13 +20,13 @@ def main(args: argparse.Namespace) -> int:
         if args.names:
             print("\n".join(names))
             return 0
-        table = Table(title="seqzoo datasets")
+        table = Table(title="seqzoo datasets", caption="seqzoo data info ID: full provenance")
         for column in ("id", "family", "offline", "version", "source"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column, no_wrap=column != "source")
         for name in names:
             cls = dataset_class(name)
             table.add_row(name, cls.family, "yes" if cls.offline else "no", cls.version,
-                          cls.source)
+                          cls.source.split(", from ")[0])
         console.print(table)
     elif args.data_command == "info":
         print(json.dumps(get_dataset(args.dataset).info(), indent=2, default=str))
