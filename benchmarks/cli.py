@@ -65,7 +65,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ValueError("give --suite NAME, or both --models and --datasets")
     suite = get_suite(args.suite) if args.suite else None
     models = resolve_models(args.models or list(suite.models))
-    base = {name: budget for name, budget in suite.datasets.items()} if suite else {}
+    base = dict(suite.datasets) if suite else {}
     names = args.datasets or list(base)
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size}
     datasets = {n: base.get(n, Budget()).replace(**overrides) for n in names}

@@ -49,17 +49,23 @@ class BatchTimer(keras.callbacks.Callback):
         return self.batch_size / float(np.median(self.steady)) if self.steady else None
 
 
+def _call_seconds(fn: Any, calls: int, warmup: int) -> list[float]:
+    """Wall seconds of each of ``calls`` calls of ``fn()``, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def latency_ms(model: keras.Model, x: np.ndarray, calls: int = 50, warmup: int = 5
                ) -> tuple[float, float]:
     """p50 and p95 inference latency at batch 1, in milliseconds, after warm-up calls."""
     one = x[:1]
-    for _ in range(warmup):
-        model.predict_on_batch(one)
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        model.predict_on_batch(one)
-        times.append((time.perf_counter() - start) * 1000)
+    times = np.array(_call_seconds(lambda: model.predict_on_batch(one), calls, warmup)) * 1000
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
@@ -67,12 +73,7 @@ def inference_throughput(model: keras.Model, x: np.ndarray, batch: int = 256, re
                          ) -> float:
     """Inference samples/s at a large batch (median of ``repeats`` timed calls)."""
     block = x[: min(batch, len(x))]
-    model.predict_on_batch(block)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict_on_batch(block)
-        times.append(time.perf_counter() - start)
+    times = _call_seconds(lambda: model.predict_on_batch(block), repeats, warmup=1)
     return len(block) / float(np.median(times))
 
 

@@ -102,7 +102,7 @@ def register_model(
         _INFO[name] = ModelInfo(
             name=name,
             family=family or name,
-            description=(inspect.getdoc(builder) or "").splitlines()[0] if builder.__doc__ else "",
+            description=(inspect.getdoc(builder) or "").partition("\n")[0],
             paper=paper,
             kinds=kinds,
             inputs=inputs,

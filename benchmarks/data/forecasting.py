@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import lzma
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -74,9 +75,9 @@ class _HourlyForecast(Dataset):
     split_definition = ("chronological 70/15/15 of hourly steps; val and test start "
                         "lookback+horizon steps after the previous split ends (no shared window)")
 
+    @abstractmethod
     def frame(self) -> tuple[pd.DataFrame, bytes, dict[str, Any]]:
         """Hourly numeric frame, the raw source bytes, and notes for ``info()``."""
-        raise NotImplementedError
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         frame, raw, notes = self.frame()
