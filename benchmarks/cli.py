@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -73,7 +74,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     device = select_device(args.device)
     store = Store(args.store)
     suite_name = args.suite or "adhoc"
-    plan = plan_grid(models, datasets, seeds, suite_name, store)
+    plan = plan_grid(models, datasets, seeds, suite_name, store, not args.no_baselines)
     skipped = sum(p.done for p in plan)
     console.print(f"seqzoo run: suite {suite_name}, {len(models)} models x {len(datasets)} "
                   f"datasets x {len(seeds)} seeds = {len(plan)} runs ({skipped} already in "
@@ -84,7 +85,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                           f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
     start = time.perf_counter()
-    records = run_grid(plan, store, device, suite_name, console)
+    records = run_grid(plan, store, device, suite_name, console, args.data_dir)
     for table in summary_tables(records):
         console.print(table)
     failed = sum(r.status != "ok" for r in records)
@@ -93,10 +94,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from results.report import write_report
+    from results.store import Store
+
+    if not Path(args.store).exists():
+        raise ValueError(f"store {args.store} does not exist; run `seqzoo run --suite quick` "
+                         "first or pass --store PATH")
+    for path in write_report(Store(args.store), args.out, args.suite, args.datasets):
+        print(f"wrote {path}")
+    return 0
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from benchmarks import datacmd
 
     return datacmd.main(args)
+
+
+DATA_DIR_HELP = ("folder with local copies of the canonical archives (aclImdb_v1.tar.gz, "
+                 "speech_commands_v0.02.tar.gz, jena_climate_2009_2016.csv.zip or their "
+                 "extracted forms) instead of downloading them")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("run", help="benchmark a grid of models x datasets x seeds into the store")
-    p.add_argument("--suite", help="a named suite: smoke, quick or standard")
+    p.add_argument("--suite", help="a named suite: smoke, quick, standard or canonical")
     p.add_argument("--models", type=_comma_list,
                    help="comma list of model ids or shell patterns, e.g. 'lstm,*gru*' "
                         "(overrides the suite's)")
@@ -127,9 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, gpu or tpu (default: auto)")
     p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
                                      "tensorflow)")
+    p.add_argument("--data-dir", help=DATA_DIR_HELP)
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the non-neural baselines (majority, TF-IDF, naive, ...)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the grid and which runs the store already holds, then stop")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="leaderboard.md/.csv/.html from the results store")
+    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
+                   help="SQLite results store (default: seqzoo-results/seqzoo.sqlite)")
+    p.add_argument("--out", default="seqzoo-results/report",
+                   help="output folder (default: seqzoo-results/report)")
+    p.add_argument("--suite", help="only runs of this suite")
+    p.add_argument("--datasets", type=_comma_list, help="comma list of dataset ids")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("data", help="list, describe and prepare datasets")
     data = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -139,8 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--names", action="store_true", help="bare ids, one per line")
     q = data.add_parser("info", help="source, licence, splits, preprocessing and fingerprint")
     q.add_argument("dataset")
+    q.add_argument("--data-dir", help=DATA_DIR_HELP)
     q = data.add_parser("prepare", help="fetch and preprocess into the cache ($SEQZOO_DATA)")
     q.add_argument("datasets", nargs="+", help="dataset ids")
+    q.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.set_defaults(func=_cmd_data)
     return parser
 

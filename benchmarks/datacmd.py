@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import sys
 import time
 
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.data import dataset_class, get_dataset, list_datasets
+from benchmarks.data import dataset_class, list_datasets, open_dataset
 
 
 def main(args: argparse.Namespace) -> int:
     """Dispatch a ``seqzoo data`` action; returns the exit status."""
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 120)
     if args.data_command == "list":
         names = list_datasets(offline=True if args.offline else None, family=args.family)
         if args.names:
@@ -26,10 +28,10 @@ def main(args: argparse.Namespace) -> int:
         for name in names:
             cls = dataset_class(name)
             table.add_row(name, cls.family, "yes" if cls.offline else "no", cls.version,
-                          cls.source.split(", from ")[0])
+                          re.split(r" \(|:|, from ", cls.source)[0])
         console.print(table)
     elif args.data_command == "info":
-        print(json.dumps(get_dataset(args.dataset).info(), indent=2, default=str))
+        print(json.dumps(open_dataset(args.dataset, args.data_dir).info(), indent=2, default=str))
     else:
         for name in args.datasets:
             dataset_class(name)
@@ -40,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
             for name in args.datasets:
                 progress.update(task, description=f"preparing {name}")
                 start = time.perf_counter()
-                info = get_dataset(name).info()
+                info = open_dataset(name, args.data_dir).info()
                 progress.console.print(f"{name}: {info['sizes']} in "
                                        f"{time.perf_counter() - start:.1f}s "
                                        f"(prepare {info['prepare_seconds']}s) -> cached")

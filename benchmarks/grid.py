@@ -9,7 +9,8 @@ from typing import Any
 import keras
 
 import zoo
-from benchmarks.data import dataset_class, get_dataset
+from benchmarks.baselines import baselines_for
+from benchmarks.data import dataset_class, open_dataset
 from benchmarks.devices import DevicePlan
 from benchmarks.harness import Budget, run, run_key
 from benchmarks.metrics import PRIMARY
@@ -45,8 +46,11 @@ def resolve_models(tokens: list[str]) -> list[str]:
 
 
 def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], suite: str,
-              store: Store) -> list[PlannedRun]:
-    """Every (dataset, model, seed) cell, marked done if already stored with status ok."""
+              store: Store, baselines: bool = True) -> list[PlannedRun]:
+    """Every (dataset, model, seed) cell, marked done if already stored with status ok.
+
+    With ``baselines``, each dataset also gets its family's non-neural baselines as cells.
+    """
     for name in datasets:
         dataset_class(name)
     for seed in seeds:
@@ -55,7 +59,8 @@ def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], 
     completed = store.completed()
     plan = []
     for dataset, budget in datasets.items():
-        for model in models:
+        extra = [b.name for b in baselines_for(dataset_class(dataset).family)] if baselines else []
+        for model in models + extra:
             key = run_key(model, dataset, budget, None)
             for seed in seeds:
                 done = (model, dataset, seed, suite, key) in completed
@@ -77,8 +82,11 @@ class _EpochProgress(keras.callbacks.Callback):
 
 
 def run_grid(plan: list[PlannedRun], store: Store, device: DevicePlan, suite: str,
-             console: Any) -> list[RunRecord]:
-    """Run every not-done cell, storing each record as it finishes; returns the new records."""
+             console: Any, data_dir: str | None = None) -> list[RunRecord]:
+    """Run every not-done cell, storing each record as it finishes; returns the new records.
+
+    ``data_dir`` holds local copies of canonical archives (see :func:`open_dataset`).
+    """
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -97,8 +105,11 @@ def run_grid(plan: list[PlannedRun], store: Store, device: DevicePlan, suite: st
         for cell in todo:
             progress.update(grid, description=f"{cell.model} / {cell.dataset} / seed {cell.seed}")
             epochs = progress.add_task("  epoch", total=cell.budget.epochs)
-            record = run(cell.model, get_dataset(cell.dataset), cell.seed, cell.budget, device,
-                         suite=suite, callbacks=[_EpochProgress(progress, epochs)])
+            data = open_dataset(cell.dataset, data_dir)
+            record = run(cell.model, data, cell.seed, cell.budget, device, suite=suite,
+                         callbacks=[_EpochProgress(progress, epochs)])
+            if record.dataset_fingerprint:
+                store.add_dataset(data.name, data.fingerprint, data.info())
             store.add(record)
             records.append(record)
             progress.remove_task(epochs)

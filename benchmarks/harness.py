@@ -17,9 +17,21 @@ import keras
 import numpy as np
 
 import zoo
-from benchmarks.data import Dataset, get_dataset
-from benchmarks.devices import DevicePlan, peak_device_mib, reset_device_peak, select_device
-from benchmarks.measure import BatchTimer, inference_throughput, latency_ms, peak_host_mib
+from benchmarks.baselines import Baseline, get_baseline
+from benchmarks.data import Dataset, dataset_class, get_dataset
+from benchmarks.devices import (
+    DevicePlan,
+    cpu_name,
+    peak_device_mib,
+    reset_device_peak,
+    select_device,
+)
+from benchmarks.measure import (
+    BatchTimer,
+    inference_throughput,
+    latency_ms,
+    peak_host_mib,
+)
 from benchmarks.metrics import PRIMARY, classification_metrics, forecast_metrics
 from benchmarks.provenance import git_revision, versions
 from results.record import RunRecord, hparams_hash
@@ -55,8 +67,16 @@ class Budget:
 
 def run_key(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None) -> str:
     """The hash of resolved hyperparameters + budget that identifies a run for resume."""
-    resolved = zoo.registry.resolve_hparams(model, hparams or {})
-    return hparams_hash({"hparams": resolved, "budget": asdict(budget), "dataset": dataset})
+    return hparams_hash({"hparams": _resolved(model, dataset, hparams),
+                         "budget": asdict(budget), "dataset": dataset})
+
+
+def _resolved(model: str, dataset: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
+    if get_baseline(model, dataset_class(dataset).family):
+        if hparams:
+            raise ValueError(f"baseline {model!r} takes no hyperparameters, got {hparams}")
+        return {"baseline": model}
+    return zoo.registry.resolve_hparams(model, hparams or {})
 
 
 def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget(),
@@ -66,7 +86,8 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
     """Train ``model`` on ``dataset`` with ``seed`` under ``budget``; return its record.
 
     Args:
-        model: a zoo model id.
+        model: a zoo model id, or a baseline of the dataset's family (see
+            :mod:`benchmarks.baselines`), fitted and scored the same way.
         dataset: a dataset id or instance.
         seed: the training seed (``keras.utils.set_random_seed``); data splits are fixed.
         budget: the training budget.
@@ -78,16 +99,27 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
     plan = device if isinstance(device, DevicePlan) else select_device(device)
     data = get_dataset(dataset) if isinstance(dataset, str) else dataset
     hparams = hparams or {}
+    baseline = get_baseline(model, data.family)
     record = RunRecord(
-        model=model, dataset=data.name, seed=seed, suite=suite, backend=keras.backend.backend(),
-        device=plan.kind, hparams_hash=run_key(model, data.name, budget, hparams),
+        model=model, dataset=data.name, seed=seed, suite=suite,
+        backend="sklearn" if baseline else keras.backend.backend(),
+        device="cpu" if baseline else plan.kind,
+        hparams_hash=run_key(model, data.name, budget, hparams),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        hparams=json.dumps(zoo.registry.resolve_hparams(model, hparams), sort_keys=True),
-        budget=json.dumps(asdict(budget), sort_keys=True), device_name=plan.name,
-        git_revision=git_revision(), **versions(),
+        hparams=json.dumps(_resolved(model, data.name, hparams), sort_keys=True),
+        budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
+        device_name=cpu_name() if baseline else plan.name, git_revision=git_revision(),
+        **versions(),
     )
+    if baseline:
+        import sklearn
+
+        record.backend_version = f"scikit-learn {sklearn.__version__}"
     try:
-        _train_and_measure(record, model, data, seed, budget, plan, hparams, callbacks or [])
+        if baseline:
+            _fit_baseline(record, baseline, data, seed, budget)
+        else:
+            _train_and_measure(record, model, data, seed, budget, plan, hparams, callbacks or [])
     except Exception as error:  # a failing model is a row, not a crash
         record.status = "failed"
         record.error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
@@ -124,8 +156,53 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
     record.best_val_loss = float(min(history.history["val_loss"]))
 
     output = model.predict(x_test, batch_size=256, verbose=0)
-    metric, _ = PRIMARY[task.kind]
-    record.primary_metric = metric
+    record.primary_metric = PRIMARY[task.kind][0]
+    _score(record, data, task, y_test, output, budget)
+
+    record.train_samples_per_s = timer.samples_per_second()
+    record.latency_p50_ms, record.latency_p95_ms = latency_ms(model.predict_on_batch, x_test)
+    record.infer_samples_per_s = inference_throughput(model.predict_on_batch, x_test)
+    record.peak_host_mib = peak_host_mib()
+    record.peak_device_mib = peak_device_mib(plan)
+    record.flops_per_sample = forward_flops(model, task.seq_len)
+    if record.train_samples_per_s:
+        # training costs about three forward passes (forward, and backward for two operands)
+        record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
+    record.extra = json.dumps({"hit_time_cap": timer.hit_time_cap,
+                               "kernels": zoo.recurrent_kernels(model)})
+
+
+def _fit_baseline(record: RunRecord, baseline: Baseline, data: Dataset, seed: int,
+                  budget: Budget) -> None:
+    """Fit a non-neural baseline on train and score it on test exactly as models are scored."""
+    np.random.seed(seed)
+    task = data.task_spec()
+    record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
+
+    def inputs(split: str) -> tuple[np.ndarray, np.ndarray]:
+        limit = budget.max_train if split == "train" else budget.max_eval
+        x, y = data.load(split)
+        if baseline.inputs == "text":
+            x = data.extra("text", split)
+        return x[:limit], y[:limit]
+
+    (x_train, y_train), (x_test, y_test) = inputs("train"), inputs("test")
+    start = time.perf_counter()
+    predict, record.params = baseline.fit(x_train, y_train, data)
+    record.train_seconds = time.perf_counter() - start
+    record.train_samples_per_s = len(x_train) / record.train_seconds
+    output = predict(x_test)
+    record.primary_metric = PRIMARY[task.kind][0]
+    _score(record, data, task, y_test, output, budget)
+    record.latency_p50_ms, record.latency_p95_ms = latency_ms(predict, x_test)
+    record.infer_samples_per_s = inference_throughput(predict, x_test)
+    record.peak_host_mib = peak_host_mib()
+    record.kernel = "none"
+
+
+def _score(record: RunRecord, data: Dataset, task: zoo.TaskSpec, y_test: np.ndarray,
+           output: np.ndarray, budget: Budget) -> None:
+    """Quality metrics of test ``output`` into ``record``; non-finite output means diverged."""
     if task.kind == "classification":
         scores = classification_metrics(y_test, output, task.num_outputs)
     else:
@@ -135,18 +212,6 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
         setattr(record, key, value)
     if not np.isfinite(output).all():
         record.status, record.error = "diverged", "test predictions contain NaN or inf"
-
-    record.train_samples_per_s = timer.samples_per_second()
-    record.latency_p50_ms, record.latency_p95_ms = latency_ms(model, x_test)
-    record.infer_samples_per_s = inference_throughput(model, x_test)
-    record.peak_host_mib = peak_host_mib()
-    record.peak_device_mib = peak_device_mib(plan)
-    record.flops_per_sample = forward_flops(model, task.seq_len)
-    if record.train_samples_per_s:
-        # training costs about three forward passes (forward, and backward for two operands)
-        record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
-    record.extra = json.dumps({"hit_time_cap": timer.hit_time_cap,
-                               "kernels": zoo.recurrent_kernels(model)})
 
 
 def _kernel_used(model: keras.Model, plan: DevicePlan) -> str:

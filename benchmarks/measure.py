@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -49,7 +50,7 @@ class BatchTimer(keras.callbacks.Callback):
         return self.batch_size / float(np.median(self.steady)) if self.steady else None
 
 
-def _call_seconds(fn: Any, calls: int, warmup: int) -> list[float]:
+def call_seconds(fn: Any, calls: int, warmup: int) -> list[float]:
     """Wall seconds of each of ``calls`` calls of ``fn()``, after ``warmup`` untimed calls."""
     for _ in range(warmup):
         fn()
@@ -61,19 +62,19 @@ def _call_seconds(fn: Any, calls: int, warmup: int) -> list[float]:
     return times
 
 
-def latency_ms(model: keras.Model, x: np.ndarray, calls: int = 50, warmup: int = 5
-               ) -> tuple[float, float]:
-    """p50 and p95 inference latency at batch 1, in milliseconds, after warm-up calls."""
+def latency_ms(predict: Callable[[np.ndarray], Any], x: np.ndarray, calls: int = 50,
+               warmup: int = 5) -> tuple[float, float]:
+    """p50 and p95 latency of ``predict`` at batch 1, in milliseconds, after warm-up calls."""
     one = x[:1]
-    times = np.array(_call_seconds(lambda: model.predict_on_batch(one), calls, warmup)) * 1000
+    times = np.array(call_seconds(lambda: predict(one), calls, warmup)) * 1000
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
-def inference_throughput(model: keras.Model, x: np.ndarray, batch: int = 256, repeats: int = 5
-                         ) -> float:
-    """Inference samples/s at a large batch (median of ``repeats`` timed calls)."""
+def inference_throughput(predict: Callable[[np.ndarray], Any], x: np.ndarray, batch: int = 256,
+                         repeats: int = 5) -> float:
+    """Samples/s of ``predict`` at a large batch (median of ``repeats`` timed calls)."""
     block = x[: min(batch, len(x))]
-    times = _call_seconds(lambda: model.predict_on_batch(block), repeats, warmup=1)
+    times = call_seconds(lambda: predict(block), repeats, warmup=1)
     return len(block) / float(np.median(times))
 
 

@@ -45,6 +45,18 @@ SUITES = {
                                             learning_rate=3e-3),
                   "appliances_energy": Budget(epochs=20, patience=3, learning_rate=3e-3),
                   "tmy3_weather": Budget(epochs=20, patience=3, learning_rate=3e-3),
+                  "tts_commands": Budget(epochs=20, patience=3, learning_rate=3e-3),
+                  "household_power": Budget(epochs=10, patience=3, learning_rate=3e-3),
+              },
+              seeds=(0, 1, 2)),
+        # budgets as published: IMDB and Jena as in Deep Learning with Python (2nd ed., ch. 10
+        # and 11), Speech Commands as in TensorFlow's "Simple audio recognition" tutorial
+        Suite("canonical", "every model x IMDB, Speech Commands v0.02 and Jena climate through "
+                           "the canonical loaders (internet, or --data-dir), published budgets",
+              datasets={
+                  "imdb": Budget(epochs=10, batch_size=32, patience=3),
+                  "speech_commands": Budget(epochs=10, batch_size=64, patience=2),
+                  "jena_climate": Budget(epochs=10, batch_size=256, patience=3),
               },
               seeds=(0, 1, 2)),
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from results.record import RunRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the datasets table
 APPLICATION = "seqzoo"
 DEFAULT_PATH = Path("seqzoo-results") / "seqzoo.sqlite"
 RESUME_KEY = ("model", "dataset", "seed", "suite", "hparams_hash")
+DATASETS_TABLE = ("CREATE TABLE IF NOT EXISTS datasets "
+                  "(fingerprint TEXT PRIMARY KEY, name TEXT, info TEXT)")
 
 
 class StoreError(ValueError):
@@ -53,6 +57,7 @@ class Store:
                                  [("application", APPLICATION),
                                   ("schema_version", str(SCHEMA_VERSION))])
             self._db.execute(f"CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {columns})")
+            self._db.execute(DATASETS_TABLE)
 
     def _check(self) -> None:
         try:
@@ -65,6 +70,11 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"store {self.path} has schema version {version}, newer than this "
                              f"seqzoo's {SCHEMA_VERSION}; upgrade seqzoo")
+        if version < SCHEMA_VERSION:  # additive migration from version 1
+            with self._db:
+                self._db.execute(DATASETS_TABLE)
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                                 (str(SCHEMA_VERSION),))
 
     def add(self, record: RunRecord) -> None:
         """Insert one record in its own transaction."""
@@ -73,6 +83,17 @@ class Store:
         marks = ", ".join("?" for _ in row)
         with self._db:
             self._db.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", list(row.values()))
+
+    def add_dataset(self, name: str, fingerprint: str, info: dict[str, Any]) -> None:
+        """Keep a dataset's provenance (``Dataset.info()``) once per fingerprint."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO datasets VALUES (?, ?, ?)",
+                             (fingerprint, name, json.dumps(info, sort_keys=True, default=str)))
+
+    def datasets(self) -> dict[str, dict[str, Any]]:
+        """Provenance of every dataset seen, keyed by fingerprint."""
+        rows = self._db.execute("SELECT fingerprint, info FROM datasets").fetchall()
+        return {fingerprint: json.loads(info) for fingerprint, info in rows}
 
     def runs(self, **equals: object) -> pd.DataFrame:
         """All runs as a DataFrame, optionally filtered by column equality."""

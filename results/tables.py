@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+#: numbers as the reports format them: 1,234.5 or 0.81 ± 0.02 or a tied rank like 1=
+NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+( ± [\d,]*\.?\d+)?=?$")
+
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub-flavoured Markdown table; numbers right-aligned, text left-aligned."""
+    """A GitHub-flavoured Markdown table; number columns right-aligned, text left-aligned."""
     def cell(value: Any) -> str:
         return "" if value is None else str(value).replace("|", "\\|")
 
-    numeric = [all(isinstance(r[i], (int, float)) for r in rows) if rows else False
-               for i in range(len(columns))]
+    def is_number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) or (
+            isinstance(value, str) and NUMBER.match(value) is not None)
+
+    numeric = [bool(rows) and all(is_number(r[i]) for r in rows if r[i] not in (None, ""))
+               and any(r[i] not in (None, "") for r in rows) for i in range(len(columns))]
     lines = ["| " + " | ".join(columns) + " |",
              "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]

@@ -150,3 +150,20 @@ class MaskedMeanPooling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="seqzoo")
+class LastStepPooling(keras.layers.Layer):
+    """The last step of ``(B, T, D)`` that the mask keeps (the last step if there is no mask)."""
+
+    def call(self, x: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return x[:, -1]
+        last = ops.maximum(ops.sum(ops.cast(mask, "int32"), axis=1) - 1, 0)
+        return ops.take_along_axis(x, ops.reshape(last, (-1, 1, 1)), axis=1)[:, 0]
+
+    def compute_mask(self, x: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[-1])

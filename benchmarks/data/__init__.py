@@ -1,6 +1,12 @@
 """Dataset registry: offline real datasets from pinned wheels, and canonical loaders."""
 
-from benchmarks.data import forecasting, sentiment, speech  # noqa: F401  (registers datasets)
+from benchmarks.data import (  # noqa: F401  (registers datasets)
+    canonical,
+    commands,
+    forecasting,
+    sentiment,
+    speech,
+)
 from benchmarks.data.base import (
     FAMILIES,
     SPLITS,
@@ -8,9 +14,10 @@ from benchmarks.data.base import (
     dataset_class,
     get_dataset,
     list_datasets,
+    open_dataset,
     register_dataset,
 )
 from benchmarks.data.wheels import DataError
 
 __all__ = ["FAMILIES", "SPLITS", "DataError", "Dataset", "dataset_class", "get_dataset",
-           "list_datasets", "register_dataset"]
+           "list_datasets", "open_dataset", "register_dataset"]

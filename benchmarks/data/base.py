@@ -152,6 +152,13 @@ def get_dataset(name: str, seed: int = 0, **params: Any) -> Dataset:
     return dataset_class(name)(seed=seed, **params)
 
 
+def open_dataset(name: str, data_dir: str | None = None) -> Dataset:
+    """Dataset ``name``; ``data_dir`` (a folder of original archives) goes to the canonical
+    loaders that read one, and is ignored by datasets that come from pinned wheels."""
+    cls = dataset_class(name)
+    return cls(data_dir=data_dir) if data_dir and "data_dir" in cls.defaults else cls()
+
+
 def stratified_split(labels: np.ndarray, seed: int, fractions: tuple[float, float] = (0.8, 0.1)
                      ) -> dict[str, np.ndarray]:
     """Seeded stratified index split into train/val/test by ``fractions`` (rest is test)."""

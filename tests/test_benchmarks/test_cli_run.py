@@ -58,14 +58,27 @@ def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = Store(store).runs()
-    assert len(runs) == 21 and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
+    # 7 models and the family's baselines (2 sentiment, 2 speech, 3 forecasting) per dataset
+    assert len(runs) == 28 and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
     assert set(runs["dataset"]) == {"mr_polarity", "japanese_vowels", "appliances_energy"}
+    assert set(runs[runs["is_baseline"]]["model"]) == {
+        "majority", "tfidf_logreg", "features_logreg", "naive", "seasonal_naive", "linear_ar"}
     assert "ranked by accuracy" in proc.stdout and "ranked by mae" in proc.stdout
     # resume: every run is already stored with status ok, so nothing would run again
     dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
-    assert "21 runs (21 already in" in dry.stdout.replace("\n", " ")
-    assert dry.stdout.count("skip ") == 21
+    assert "28 runs (28 already in" in dry.stdout.replace("\n", " ")
+    assert dry.stdout.count("skip ") == 28
     # a new seed is planned, the old ones skipped
     more = subprocess.run([*cmd, "--dry-run", "--seeds", "0,1"], capture_output=True,
                           text=True, env=env)
-    assert more.stdout.count("skip ") == 21 and more.stdout.count("run  ") == 21
+    assert more.stdout.count("skip ") == 28 and more.stdout.count("run  ") == 28
+    # the report of the stored runs: three files, baselines marked, every dataset present
+    out = tmp_path / "report"
+    report = subprocess.run([sys.executable, "-m", "benchmarks.cli", "report", "--store",
+                             str(store), "--out", str(out)], capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr[-2000:]
+    markdown = (out / "leaderboard.md").read_text()
+    assert "tfidf_logreg (baseline)" in markdown and "naive (baseline)" in markdown
+    for name in ("japanese_vowels", "appliances_energy", "mr_polarity"):
+        assert f"## {name} (smoke)" in markdown
+    assert (out / "leaderboard.csv").stat().st_size and (out / "leaderboard.html").stat().st_size

@@ -18,8 +18,8 @@ OFFLINE = list_datasets(offline=True)
 def test_offline_datasets_cover_every_family() -> None:
     families = {dataset_class(n).family for n in OFFLINE}
     assert families == {"sentiment", "speech", "forecasting"}
-    assert {"mr_polarity", "tweets3", "japanese_vowels", "appliances_energy",
-            "tmy3_weather"} <= set(OFFLINE)
+    assert {"mr_polarity", "tweets3", "japanese_vowels", "tts_commands", "appliances_energy",
+            "household_power", "tmy3_weather"} <= set(OFFLINE)
 
 
 @pytest.mark.parametrize("name", OFFLINE)
@@ -63,13 +63,18 @@ def test_splits_are_disjoint(name: str, prepared) -> None:
         steps = data.info()["split_steps"]
         span = data.params["lookback"] + data.params["horizon"]
         for split in SPLITS:
-            # window i covers steps [start + i, start + i + span): all inside the split's range
+            # window i covers [start + i*stride, start + i*stride + span): inside the split
             start, end = steps[split]
-            assert len(data.load(split)[0]) == end - start - span + 1
+            assert len(data.load(split)[0]) == len(range(start, end - span + 1,
+                                                         data.params["stride"]))
         for before, after in zip(SPLITS, SPLITS[1:], strict=False):
             # a whole window's gap between splits: no window, input or target, is shared
             assert steps[after][0] - steps[before][1] >= span
     else:
+        if "voice_train" in data.arrays():  # synthesised speech: no voice in two splits
+            voices = [set(data.extra("voice", s)) for s in SPLITS]
+            assert not (voices[0] & voices[1]) and not (voices[0] & voices[2])
+            assert not (voices[1] & voices[2])
         rows = [{x.tobytes() for x in data.load(s)[0]} for s in SPLITS]
         assert not (rows[0] & rows[1]) and not (rows[0] & rows[2]) and not (rows[1] & rows[2])
 
@@ -80,10 +85,11 @@ def test_normalisation_fitted_on_train_only(name: str, prepared) -> None:
     data = prepared(name)
     x_train, x_test = data.load("train")[0], data.load("test")[0]
     if data.family == "forecasting":
-        # the train span is the first window plus each later window's last step
+        # the train span is the first window plus each later window's last `stride` steps
         # (less its last `horizon` steps, which appear only as targets)
-        train_steps = np.concatenate([x_train[0], x_train[1:, -1]])
-        test_steps = np.concatenate([x_test[0], x_test[1:, -1]])
+        stride = data.params["stride"]
+        train_steps = np.concatenate([x_train[0], *x_train[1:, -stride:]])
+        test_steps = np.concatenate([x_test[0], *x_test[1:, -stride:]])
         tolerance = 0.05
     else:
         train_steps = x_train[np.abs(x_train).sum(axis=2) > 0]

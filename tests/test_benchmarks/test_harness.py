@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import zoo
+from benchmarks.baselines import BASELINES
 from benchmarks.data.base import Dataset
 from benchmarks.devices import select_backend, select_device
 from benchmarks.harness import Budget, run
@@ -109,3 +110,31 @@ def test_backend_errors() -> None:
     with pytest.raises(ValueError, match="Keras is already running 'tensorflow'"):
         select_backend("jax")
     assert select_backend("tensorflow") == "tensorflow"
+
+
+FAMILY_DATASET = {"sentiment": "mr_polarity", "speech": "japanese_vowels",
+                  "forecasting": "appliances_energy"}
+
+
+@pytest.mark.parametrize("baseline", BASELINES, ids=lambda b: f"{b.family}-{b.name}")
+def test_baseline_is_an_ordinary_record(baseline, prepared) -> None:
+    data = prepared(FAMILY_DATASET[baseline.family])
+    record = run(baseline.name, data, seed=0, budget=Budget(max_train=2000), device="cpu")
+    assert record.status == "ok", record.error
+    assert record.is_baseline and record.backend == "sklearn" and record.kernel == "none"
+    assert record.latency_p50_ms > 0 and record.train_seconds >= 0 and record.params >= 0
+    y = data.load("test")[1]
+    if baseline.name == "majority":
+        train = data.load("train")[1][:2000]
+        assert record.accuracy == pytest.approx(np.mean(y == np.bincount(train).argmax()))
+    elif baseline.name == "naive":
+        assert record.rel_mae == pytest.approx(1.0)
+    elif baseline.family == "forecasting":
+        assert record.rel_mae < 1.0  # the day's cycle and linear AR beat the last value
+    else:
+        assert record.accuracy > np.bincount(y).max() / len(y) + 0.05
+
+
+def test_baselines_take_no_hyperparameters(prepared) -> None:
+    with pytest.raises(ValueError, match="baseline 'naive' takes no hyperparameters"):
+        run("naive", prepared("appliances_energy"), seed=0, hparams={"units": 3})

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 
 from zoo.checks import divides, positive_int, rate
-from zoo.layers import MaskedMeanPooling, PositionalEmbedding, TransformerBlock
+from zoo.layers import LastStepPooling, MaskedMeanPooling, PositionalEmbedding, TransformerBlock
 from zoo.model import build_sequence_model
 from zoo.registry import register_model
 from zoo.task import TaskSpec
@@ -26,9 +26,9 @@ def transformer_space(hp: Any) -> dict[str, Any]:
 
 @register_model(family="transformer", search_space=transformer_space, variable_length=False,
                 paper="Vaswani et al. 2017, Attention Is All You Need")
-def transformer(task: TaskSpec, embed_dim: int = 64, num_heads: int = 4, num_layers: int = 2,
+def transformer(task: TaskSpec, embed_dim: int = 64, num_heads: int = 4, num_layers: int = 1,
                 ff_dim: int = 128, dropout: float = 0.1) -> keras.Model:
-    """Encoder-only transformer: learned positions, pre-norm MHA blocks, masked mean pooling."""
+    """Encoder-only transformer: learned positions, pre-norm MHA blocks, mean + last pooling."""
     divides("num_heads", positive_int("num_heads", num_heads), "embed_dim",
             positive_int("embed_dim", embed_dim))
     positive_int("ff_dim", ff_dim)
@@ -39,7 +39,11 @@ def transformer(task: TaskSpec, embed_dim: int = 64, num_heads: int = 4, num_lay
         for i in range(positive_int("num_layers", num_layers)):
             x = TransformerBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(x, mask=mask)
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
-        return MaskedMeanPooling(name="mean_pool")(x, mask=mask)
+        # the mean summarises the sequence; the last step carries what is most recent, which
+        # forecasting needs and a mean blurs away
+        return keras.layers.Concatenate(name="pool")([
+            MaskedMeanPooling(name="mean_pool")(x, mask=mask),
+            LastStepPooling(name="last_pool")(x, mask=mask)])
 
     return build_sequence_model(task, backbone, embed_dim=embed_dim, dropout=dropout,
                                 name="transformer")

@@ -1,0 +1,151 @@
+"""Leaderboards from the store's runs: per (suite, dataset), one entry per model, with the mean
+and 95% t-interval over seeds, Welch-tied ranks and cost; a cross-dataset summary; failures.
+
+Units and rounding are fixed here and used by every output format.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from results.stats import mean_ci, rank_with_ties
+
+#: metric -> (higher is better, decimals)
+METRICS = {"accuracy": (True, 4), "macro_f1": (True, 4), "mae": (False, 3), "rmse": (False, 3),
+           "rel_mae": (False, 3)}
+SECONDARY = {"accuracy": "macro_f1", "mae": "rel_mae"}
+#: cost column -> (record column, aggregation over seeds, decimals, header)
+COST = {
+    "params_m": ("params", "median", 2, "params (M)"),
+    "train_samples_per_s": ("train_samples_per_s", "median", 0, "train samples/s"),
+    "latency_p50_ms": ("latency_p50_ms", "median", 2, "p50 ms (batch 1)"),
+    "peak_host_mib": ("peak_host_mib", "max", 0, "peak host MiB"),
+    "peak_device_mib": ("peak_device_mib", "max", 0, "peak device MiB"),
+}
+
+
+@dataclass
+class Board:
+    """One leaderboard: a (suite, dataset), its primary metric and its ranked entries."""
+
+    suite: str
+    dataset: str
+    metric: str
+    higher: bool
+    entries: pd.DataFrame
+    seeds: dict[str, list[float]]
+    """per entry, the per-seed scores (for plots)"""
+
+    @property
+    def title(self) -> str:
+        better = "higher" if self.higher else "lower"
+        return f"{self.dataset} ({self.suite}): {self.metric}, {better} is better"
+
+
+def _rounded(value: float | None, decimals: int) -> float | int | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return int(round(value)) if decimals == 0 else round(float(value), decimals)
+
+
+def _entry_labels(ok: pd.DataFrame) -> pd.Series:
+    """Model ids, with backend/device when a dataset has several setups, and a hyperparameter
+    hash when one model has several configurations."""
+    label = ok["model"].copy()
+    models = ok[~ok["is_baseline"]]
+    if models[["backend", "device"]].drop_duplicates().shape[0] > 1:
+        label = label + " [" + ok["backend"] + "/" + ok["device"] + "]"
+    several = ok.groupby("model")["hparams_hash"].transform("nunique") > 1
+    return label.where(~several, label + " #" + ok["hparams_hash"].str[:6])
+
+
+def _board(suite: str, dataset: str, ok: pd.DataFrame) -> Board:
+    metric = ok["primary_metric"].iloc[0]
+    higher, decimals = METRICS[metric]
+    second = SECONDARY[metric]
+    ok = ok.assign(entry=_entry_labels(ok))
+    seeds = {e: g.sort_values("seed")[metric].astype(float).tolist()
+             for e, g in ok.groupby("entry", sort=False)}
+    ranks, tied = rank_with_ties(list(seeds.values()), higher)
+    rows = []
+    for (entry, scores), rank, tie in zip(seeds.items(), ranks, tied, strict=True):
+        group = ok[ok["entry"] == entry]
+        mean, half, n = mean_ci(scores)
+        row = {
+            "rank": rank, "tied": tie, "model": entry,
+            "baseline": bool(group["is_baseline"].iloc[0]),
+            f"{metric}_mean": _rounded(mean, decimals),
+            f"{metric}_ci95": _rounded(half, decimals), "n": n,
+            f"{second}_mean": _rounded(group[second].astype(float).mean(), METRICS[second][1]),
+        }
+        for name, (column, how, places, _) in COST.items():
+            values = group[column].dropna().astype(float)
+            if name == "params_m":
+                values = values / 1e6
+            row[name] = _rounded(getattr(values, how)() if len(values) else None, places)
+        row["kernel"] = ", ".join(sorted(set(group["kernel"].dropna()))) or None
+        rows.append(row)
+    entries = pd.DataFrame(rows)
+    entries = entries.sort_values(
+        ["rank", f"{metric}_mean"], ascending=[True, not higher], kind="stable",
+    ).reset_index(drop=True)
+    return Board(suite, dataset, metric, higher, entries, seeds)
+
+
+def leaderboards(runs: pd.DataFrame) -> list[Board]:
+    """A :class:`Board` per (suite, dataset) that has at least one ok run."""
+    ok = runs[runs["status"] == "ok"]
+    return [_board(suite, dataset, group)
+            for (suite, dataset), group in ok.groupby(["suite", "dataset"], sort=True)]
+
+
+def summary(boards: list[Board]) -> pd.DataFrame:
+    """Per model across boards: datasets, mean rank, wins (sole rank 1) and ties (shared 1)."""
+    rows: dict[str, dict] = {}
+    for board in boards:
+        for entry in board.entries.itertuples():
+            row = rows.setdefault(entry.model, {"model": entry.model, "baseline": entry.baseline,
+                                                "ranks": [], "wins": 0, "ties": 0})
+            row["ranks"].append(entry.rank)
+            row["wins"] += int(entry.rank == 1 and not entry.tied)
+            row["ties"] += int(entry.rank == 1 and entry.tied)
+    table = pd.DataFrame([{**{k: v for k, v in r.items() if k != "ranks"},
+                           "baseline": "yes" if r["baseline"] else "",
+                           "datasets": len(r["ranks"]),
+                           "mean_rank": round(float(np.mean(r["ranks"])), 2)}
+                          for r in rows.values()],
+                         columns=["model", "baseline", "wins", "ties", "datasets", "mean_rank"])
+    return table.sort_values(["mean_rank", "wins"], ascending=[True, False]).reset_index(drop=True)
+
+
+def failures(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every failed or diverged run with its error; never silently dropped."""
+    bad = runs[runs["status"] != "ok"]
+    return bad[["suite", "dataset", "model", "seed", "status", "error", "started_at"]
+               ].reset_index(drop=True)
+
+
+def display_rows(board: Board) -> tuple[list[str], list[list]]:
+    """Header and rows of a board as shown in Markdown and HTML (fixed units and rounding)."""
+    metric = board.metric
+    decimals = METRICS[metric][1]
+    second = SECONDARY[metric]
+    header = ["rank", "model", f"{metric} (mean ± 95% CI)", "n", second,
+              *(h for *_, h in COST.values()), "kernel"]
+    rows = []
+    for e in board.entries.to_dict("records"):
+        mean, half = e[f"{metric}_mean"], e[f"{metric}_ci95"]
+        score = "" if mean is None else f"{mean:.{decimals}f}" + (
+            f" ± {half:.{decimals}f}" if half is not None else "")
+        name = e["model"] + (" (baseline)" if e["baseline"] else "")
+        costs = [None if e[c] is None else f"{e[c]:,.{places}f}"
+                 for c, (_, _, places, _) in COST.items()]
+        second_value = e[f"{second}_mean"]
+        rows.append([f"{e['rank']}{'=' if e['tied'] else ''}", name, score, e["n"],
+                     None if second_value is None else f"{second_value:.{METRICS[second][1]}f}",
+                     *costs, e["kernel"]])
+    return header, rows

@@ -1,0 +1,55 @@
+"""Leaderboard plots as embeddable PNGs: quality vs training throughput with the Pareto front."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from results.leaderboard import Board  # noqa: E402
+
+
+def pareto_front(points: list[tuple[float, float]], higher: bool) -> list[int]:
+    """Indices of points not dominated in (throughput up, quality up or down by ``higher``)."""
+    def better_or_equal(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        quality = a[1] >= b[1] if higher else a[1] <= b[1]
+        return a[0] >= b[0] and quality
+
+    return [i for i, p in enumerate(points)
+            if not any(better_or_equal(q, p) and q != p for q in points)]
+
+
+def scatter_png(board: Board) -> str:
+    """Base64 PNG: mean quality with 95% CI bars and per-seed points vs train samples/s."""
+    metric = board.metric
+    entries = board.entries.dropna(subset=["train_samples_per_s", f"{metric}_mean"])
+    fig, ax = plt.subplots(figsize=(7.5, 4.6), dpi=100)
+    points = list(zip(entries["train_samples_per_s"], entries[f"{metric}_mean"], strict=True))
+    front = set(pareto_front(points, board.higher))
+    for i, e in enumerate(entries.to_dict("records")):
+        x, y = e["train_samples_per_s"], e[f"{metric}_mean"]
+        seeds = board.seeds.get(e["model"], [])
+        ax.scatter([x] * len(seeds), seeds, s=10, color="0.6", zorder=1)
+        ax.errorbar(x, y, yerr=e[f"{metric}_ci95"] or 0, fmt="s" if e["baseline"] else "o",
+                    color="tab:red" if i in front else "tab:blue", capsize=3, zorder=2)
+        ax.annotate(e["model"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    if front:
+        ordered = sorted((points[i] for i in front), key=lambda p: p[0])
+        ax.plot(*zip(*ordered, strict=True), "--", color="tab:red", lw=1,
+                label="Pareto front (faster and better)")
+        ax.legend(loc="best", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("train samples/s (steady state, log scale)")
+    ax.set_ylabel(f"{metric} ({'higher' if board.higher else 'lower'} is better)")
+    ax.set_title(board.title, fontsize=10)
+    ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()

@@ -1,0 +1,160 @@
+"""``seqzoo report``: leaderboard.md, leaderboard.csv and a self-contained leaderboard.html."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from results.leaderboard import (
+    COST,
+    SECONDARY,
+    Board,
+    display_rows,
+    failures,
+    leaderboards,
+    summary,
+)
+from results.store import Store
+from results.tables import markdown_table
+
+LEGEND = ("Quality is the mean over seeds ± the 95% t-distribution interval (n seeds). Rank 1= "
+          "marks models not significantly different from the best (Welch t-test, p >= 0.05). "
+          "Params in millions; train samples/s is the steady-state median (first epoch's "
+          "compile excluded); p50 latency at batch 1 in ms; peak memory in MiB. Baselines are "
+          "non-neural and marked (baseline).")
+
+
+SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
+
+
+class ReportError(ValueError):
+    """Nothing to report: an empty store or a filter that matches no run."""
+
+
+def load_runs(store: Store, suite: str | None = None, datasets: list[str] | None = None
+              ) -> pd.DataFrame:
+    """The store's runs, filtered by suite and datasets; :class:`ReportError` if none."""
+    runs = store.runs(**({"suite": suite} if suite else {}))
+    if datasets:
+        runs = runs[runs["dataset"].isin(datasets)]
+    if runs.empty:
+        what = " and ".join(filter(None, [f"suite {suite}" if suite else "",
+                                          f"datasets {', '.join(datasets)}" if datasets else ""]))
+        raise ReportError(f"store {store.path} has no runs{' for ' + what if what else ''}; "
+                          "run `seqzoo run --suite quick` first")
+    return runs
+
+
+def provenance(runs: pd.DataFrame, store: Store) -> dict[str, Any]:
+    """Per dataset its source, split sizes and fingerprint; package versions; devices."""
+    known = store.datasets()
+    data = []
+    for (name, fingerprint), _ in runs.groupby(["dataset", "dataset_fingerprint"]):
+        info = known.get(fingerprint, {})
+        sizes = info.get("sizes", {})
+        sizes = {k: sizes[k] for k in sorted(sizes, key=lambda k: (SPLIT_ORDER.get(k, 9), k))}
+        data.append({"dataset": name, "source": info.get("source", "unknown"),
+                     "splits": " / ".join(f"{k} {v:,}" for k, v in sizes.items()) or "unknown",
+                     "fingerprint": fingerprint})
+    versions = runs[["seqzoo_version", "keras_version", "backend", "backend_version",
+                     "python_version"]].drop_duplicates().to_dict("records")
+    devices = runs[["device", "device_name"]].drop_duplicates().to_dict("records")
+    revisions = sorted(set(runs["git_revision"].dropna()))
+    return {"datasets": data, "versions": versions, "devices": devices, "revisions": revisions}
+
+
+def _markdown(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str:
+    parts = ["# seqzoo leaderboard", "", LEGEND, "", "## Summary across datasets", "",
+             markdown_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
+                            summary(boards).values.tolist())]
+    for board in boards:
+        header, rows = display_rows(board)
+        parts += ["", f"## {board.title}", "", markdown_table(header, rows)]
+    parts += ["", "## Failed and diverged runs", ""]
+    parts.append(markdown_table(list(fails.columns), fails.values.tolist()) if len(fails)
+                 else "None.")
+    parts += ["", "## Provenance", "",
+              markdown_table(["dataset", "source", "splits", "fingerprint"],
+                             [list(d.values()) for d in prov["datasets"]]), "",
+              markdown_table(["seqzoo", "keras", "backend", "backend version", "python"],
+                             [list(v.values()) for v in prov["versions"]]), "",
+              markdown_table(["device", "name"], [list(d.values()) for d in prov["devices"]]),
+              "", f"git revisions: {', '.join(prov['revisions']) or 'unknown'}", ""]
+    return "\n".join(parts)
+
+
+def _csv(boards: list[Board]) -> pd.DataFrame:
+    frames = []
+    for board in boards:
+        second = SECONDARY[board.metric]
+        entries = board.entries.rename(columns={
+            f"{board.metric}_mean": "metric_mean", f"{board.metric}_ci95": "metric_ci95",
+            f"{second}_mean": "secondary_mean"})
+        entries.insert(0, "secondary", second)
+        entries.insert(0, "metric", board.metric)
+        entries.insert(0, "dataset", board.dataset)
+        entries.insert(0, "suite", board.suite)
+        frames.append(entries)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _html_table(header: list[str], rows: list[list]) -> str:
+    cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>"
+                                    for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str:
+    from results.plots import scatter_png
+
+    overall = _html_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
+                          summary(boards).values.tolist())
+    sections = [f"<h2>Summary across datasets</h2>{overall}"]
+    for board in boards:
+        header, rows = display_rows(board)
+        sections.append(
+            f"<h2>{html.escape(board.title)}</h2>{_html_table(header, rows)}"
+            f"<img alt='{html.escape(board.title)}: quality vs train throughput' "
+            f"src='data:image/png;base64,{scatter_png(board)}'>"
+            "<p class='note'>Grey dots: single seeds. Squares: baselines. Red: Pareto front "
+            "(no entry is both faster and better).</p>")
+    sections.append("<h2>Failed and diverged runs</h2>" + (
+        _html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
+    sections.append(
+        "<h2>Provenance</h2>"
+        + _html_table(["dataset", "source", "splits", "fingerprint"],
+                      [list(d.values()) for d in prov["datasets"]])
+        + _html_table(["seqzoo", "keras", "backend", "backend version", "python"],
+                      [list(v.values()) for v in prov["versions"]])
+        + _html_table(["device", "name"], [list(d.values()) for d in prov["devices"]])
+        + f"<p>git revisions: {html.escape(', '.join(prov['revisions']) or 'unknown')}</p>")
+    style = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:75em;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
+             "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
+             "td:nth-child(2),th:nth-child(2){text-align:left}th{background:#f3f3f3}"
+             "img{max-width:100%}.note{color:#666;font-size:.85em}")
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>seqzoo leaderboard</title><style>{style}</style></head><body>"
+            f"<h1>seqzoo leaderboard</h1><p>{html.escape(LEGEND)}</p>{''.join(sections)}"
+            "</body></html>")
+
+
+def write_report(store: Store, out: str | Path, suite: str | None = None,
+                 datasets: list[str] | None = None) -> list[Path]:
+    """Write leaderboard.md, leaderboard.csv and leaderboard.html into ``out``; their paths."""
+    runs = load_runs(store, suite, datasets)
+    boards = leaderboards(runs)
+    fails = failures(runs)
+    prov = provenance(runs, store)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "leaderboard.md", out / "leaderboard.csv", out / "leaderboard.html"]
+    paths[0].write_text(_markdown(boards, fails, prov))
+    (_csv(boards) if boards else pd.DataFrame(columns=["suite", "dataset", *COST])).to_csv(
+        paths[1], index=False)
+    paths[2].write_text(_html(boards, fails, prov))
+    return paths

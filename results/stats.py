@@ -1,0 +1,66 @@
+"""Statistics for leaderboards: t confidence intervals and Welch tests against the best."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+ALPHA = 0.05
+
+
+def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, int]:
+    """``(mean, half-width, n)`` of a t-distribution confidence interval over ``values``.
+
+    The half-width is NaN for fewer than two values (no interval can be given).
+    """
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if len(x) == 0:
+        return math.nan, math.nan, 0
+    if len(x) < 2:
+        return float(x[0]), math.nan, 1
+    sem = x.std(ddof=1) / math.sqrt(len(x))
+    return float(x.mean()), float(stats.t.ppf((1 + confidence) / 2, len(x) - 1) * sem), len(x)
+
+
+def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided Welch t-test p-value; NaN when either side has fewer than two values.
+
+    Two samples with no variance at all are equal (p = 1) or different (p = 0) outright.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        return 1.0 if a[0] == b[0] else 0.0
+    with warnings.catch_warnings():  # one constant side is fine for Welch; scipy still warns
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def rank_with_ties(samples: Sequence[Sequence[float]], higher_is_better: bool
+                   ) -> tuple[list[int], list[bool]]:
+    """Ranks (1 = best) of groups of per-seed scores, and which ones tie the best.
+
+    Groups are ranked by mean. Any group whose Welch test against the best group gives
+    p >= 0.05 (not significantly different) shares rank 1 and is marked as tied; the others
+    take their position in the order. With fewer than two seeds no test is possible, so only
+    exactly equal means tie.
+    """
+    means = [float(np.mean(s)) if len(s) else math.nan for s in samples]
+    sign = -1 if higher_is_better else 1
+    order = sorted(range(len(samples)), key=lambda i: (math.isnan(means[i]), sign * means[i]))
+    ranks, tied = [0] * len(samples), [False] * len(samples)
+    best = order[0] if order else None
+    for position, i in enumerate(order, 1):
+        p = welch_p(samples[i], samples[best])
+        same = means[i] == means[best] if math.isnan(p) else p >= ALPHA
+        if i != best and same:
+            ranks[i], tied[i] = 1, True
+            tied[best] = True
+        else:
+            ranks[i] = position if i != best else 1
+    return ranks, tied

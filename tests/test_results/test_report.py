@@ -1,0 +1,131 @@
+"""Leaderboard statistics, golden Markdown/CSV, HTML escaping, baselines and empty stores.
+
+Set SEQZOO_UPDATE_GOLDEN=1 to rewrite the golden files after an intended format change.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from results.leaderboard import leaderboards, summary
+from results.record import RunRecord
+from results.report import ReportError, write_report
+from results.stats import mean_ci, rank_with_ties, welch_p
+from results.store import Store
+
+GOLDEN = Path(__file__).parent / "golden"
+SCORES = {"lstm": [0.80, 0.82, 0.81], "gru": [0.79, 0.83, 0.80], "rnn": [0.60, 0.62, 0.61]}
+
+
+def test_mean_ci_matches_scipy() -> None:
+    values = [0.71, 0.74, 0.69, 0.73]
+    mean, half, n = mean_ci(values)
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values),
+                                 scale=stats.sem(values))
+    assert n == 4 and mean == pytest.approx(np.mean(values))
+    assert (mean - half, mean + half) == pytest.approx((low, high))
+
+
+def test_mean_ci_of_one_value_has_no_interval() -> None:
+    mean, half, n = mean_ci([0.5])
+    assert (mean, n) == (0.5, 1) and math.isnan(half)
+
+
+def test_welch_matches_scipy() -> None:
+    a, b = [0.80, 0.82, 0.81], [0.79, 0.83, 0.80]
+    assert welch_p(a, b) == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    assert welch_p([1, 1], [1, 1]) == 1.0 and welch_p([1, 1], [2, 2]) == 0.0
+    assert math.isnan(welch_p([1.0], [1.0, 2.0]))
+
+
+def test_ranks_tie_when_not_significantly_different() -> None:
+    ranks, tied = rank_with_ties(list(SCORES.values()), higher_is_better=True)
+    assert ranks == [1, 1, 3] and tied == [True, True, False]
+    # lower is better flips the order; the clear loser is never tied
+    ranks, tied = rank_with_ties([[3.0, 3.1, 3.2], [2.0, 2.1, 2.2]], higher_is_better=False)
+    assert ranks == [2, 1] and tied == [False, False]
+
+
+def _fill(store: Store, model_ids: dict[str, list[float]] | None = None) -> None:
+    store.add_dataset("mr_polarity", "f" * 64, {"source": "Rotten Tomatoes",
+                                                "sizes": {"train": 10, "val": 2, "test": 2}})
+    for model, scores in (model_ids or SCORES).items():
+        for seed, score in enumerate(scores):
+            store.add(RunRecord(
+                model=model, dataset="mr_polarity", seed=seed, suite="quick",
+                backend="tensorflow", device="cpu", hparams_hash="h" + model,
+                primary_metric="accuracy", accuracy=score, macro_f1=score - 0.01,
+                params=123_456, train_samples_per_s=1000.0 + seed, latency_p50_ms=2.5,
+                peak_host_mib=900.0, kernel="generic", seqzoo_version="0.1.0",
+                keras_version="3.15.1", backend_version="tensorflow 2.21.0",
+                python_version="3.11.7", device_name="test cpu", git_revision="abc123",
+                dataset_fingerprint="f" * 64, started_at="2026-01-01T00:00:00+00:00"))
+    for seed in range(3):
+        store.add(RunRecord(
+            model="majority", dataset="mr_polarity", seed=seed, suite="quick", backend="sklearn",
+            device="cpu", hparams_hash="hmaj", primary_metric="accuracy", accuracy=0.578,
+            macro_f1=0.366, params=1, train_samples_per_s=5e6, latency_p50_ms=0.01,
+            peak_host_mib=900.0, kernel="none", is_baseline=True, seqzoo_version="0.1.0",
+            keras_version="3.15.1", backend_version="scikit-learn 1.9.1",
+            python_version="3.11.7", device_name="test cpu", git_revision="abc123",
+            dataset_fingerprint="f" * 64, started_at="2026-01-01T00:00:00+00:00"))
+    store.add(RunRecord(
+        model="transformer", dataset="mr_polarity", seed=0, suite="quick", backend="tensorflow",
+        device="cpu", hparams_hash="htr", status="failed",
+        error="ValueError: num_heads=3 must divide d_model=64", seqzoo_version="0.1.0",
+        keras_version="3.15.1", backend_version="tensorflow 2.21.0", python_version="3.11.7",
+        device_name="test cpu", git_revision="abc123", started_at="2026-01-01T00:00:00+00:00"))
+
+
+def test_golden_markdown_and_csv(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    _fill(store)
+    md, csv, _ = write_report(store, tmp_path / "out")
+    for path in (md, csv):
+        golden = GOLDEN / path.name
+        if os.environ.get("SEQZOO_UPDATE_GOLDEN"):
+            golden.parent.mkdir(exist_ok=True)
+            golden.write_text(path.read_text())
+        assert path.read_text() == golden.read_text(), f"{path.name} differs from {golden}"
+
+
+def test_baselines_are_marked_rows_and_failures_listed(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    _fill(store)
+    md, csv, html = (p.read_text() for p in write_report(store, tmp_path / "out"))
+    assert "| majority (baseline) | 0.5780 ± 0.0000 | 3 |" in md
+    assert ",majority,True," in csv
+    assert "num_heads=3 must divide d_model=64" in md and "failed" in html
+    board = leaderboards(store.runs())[0]
+    assert board.entries["model"].tolist() == ["lstm", "gru", "rnn", "majority"]
+    assert summary([board])["model"].iloc[0] == "lstm"
+
+
+def test_html_is_self_contained_and_escaped(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    evil = "<script>alert('id')</script>"
+    _fill(store, {evil: [0.7, 0.71, 0.72], "lstm": [0.8, 0.81, 0.82]})
+    store.add(RunRecord(model="gru", dataset="mr_polarity", seed=0, suite="quick",
+                        backend="tensorflow", device="cpu", hparams_hash="x", status="failed",
+                        error="<img src=x onerror=alert(1)>"))
+    html = write_report(store, tmp_path / "out")[2].read_text()
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#x27;id&#x27;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert html.count("src='data:image/png;base64,") == 1
+    assert "http://" not in html and "https://" not in html
+
+
+def test_empty_store_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(ReportError, match="has no runs; run `seqzoo run --suite quick` first"):
+        write_report(Store(tmp_path / "empty.sqlite"), tmp_path / "out")
+    store = Store(tmp_path / "s.sqlite")
+    _fill(store)
+    with pytest.raises(ReportError, match="has no runs for suite standard"):
+        write_report(store, tmp_path / "out", suite="standard")
