@@ -76,7 +76,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     suite_name = args.suite or "adhoc"
     plan = plan_grid(models, datasets, seeds, suite_name, store, not args.no_baselines)
     skipped = sum(p.done for p in plan)
-    console.print(f"seqzoo run: suite {suite_name}, {len(models)} models x {len(datasets)} "
+    baselines = "" if args.no_baselines else " + baselines"
+    console.print(f"seqzoo run: suite {suite_name}, {len(models)} models{baselines} x "
+                  f"{len(datasets)} "
                   f"datasets x {len(seeds)} seeds = {len(plan)} runs ({skipped} already in "
                   f"{store.path}), backend {backend}, device {device.kind} ({device.name})")
     if args.dry_run:

@@ -141,9 +141,11 @@ def summary_tables(records: list[RunRecord]) -> list[Any]:
             table.add_column(column, justify="left" if column in ("model", "kernel") else "right",
                              no_wrap=column == "model")
         for rank, r in enumerate(ok, 1):
-            table.add_row(str(rank), r.model, str(r.seed), f"{getattr(r, metric):.4f}",
+            name = r.model + (" (baseline)" if r.is_baseline else "")
+            table.add_row(str(rank), name, str(r.seed), f"{getattr(r, metric):.4f}",
                           f"{getattr(r, second):.3f}", f"{r.params / 1e6:.2f}",
-                          f"{r.train_samples_per_s:,.0f}", f"{r.latency_p50_ms:.2f}",
+                          "" if r.train_samples_per_s is None else f"{r.train_samples_per_s:,.0f}",
+                          f"{r.latency_p50_ms:.2f}",
                           f"{r.train_seconds:.0f}", r.kernel or "")
         for r in rows:
             if r.status != "ok":

@@ -65,14 +65,19 @@ class Budget:
         return Budget(**{**asdict(self), **{k: v for k, v in changes.items() if v is not None}})
 
 
-def run_key(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None) -> str:
-    """The hash of resolved hyperparameters + budget that identifies a run for resume."""
-    return hparams_hash({"hparams": _resolved(model, dataset, hparams),
+def run_key(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
+            family: str | None = None) -> str:
+    """The hash of resolved hyperparameters + budget that identifies a run for resume.
+
+    ``family`` is the dataset's family (looked up from the registry when not given).
+    """
+    family = family or dataset_class(dataset).family
+    return hparams_hash({"hparams": _resolved(model, family, hparams),
                          "budget": asdict(budget), "dataset": dataset})
 
 
-def _resolved(model: str, dataset: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
-    if get_baseline(model, dataset_class(dataset).family):
+def _resolved(model: str, family: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
+    if get_baseline(model, family):
         if hparams:
             raise ValueError(f"baseline {model!r} takes no hyperparameters, got {hparams}")
         return {"baseline": model}
@@ -104,9 +109,9 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
         model=model, dataset=data.name, seed=seed, suite=suite,
         backend="sklearn" if baseline else keras.backend.backend(),
         device="cpu" if baseline else plan.kind,
-        hparams_hash=run_key(model, data.name, budget, hparams),
+        hparams_hash=run_key(model, data.name, budget, hparams, data.family),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        hparams=json.dumps(_resolved(model, data.name, hparams), sort_keys=True),
+        hparams=json.dumps(_resolved(model, data.family, hparams), sort_keys=True),
         budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
         device_name=cpu_name() if baseline else plan.name, git_revision=git_revision(),
         **versions(),
@@ -129,7 +134,7 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
 def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
                        plan: DevicePlan, hparams: dict[str, Any],
                        callbacks: list[keras.callbacks.Callback]) -> None:
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     task = data.task_spec()
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
     x_train, y_train = (a[: budget.max_train] for a in data.load("train"))
@@ -172,6 +177,16 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
                                "kernels": zoo.recurrent_kernels(model)})
 
 
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the backend; on TensorFlow also ask for deterministic ops, so a
+    busy machine's thread scheduling cannot change a result."""
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
 def _fit_baseline(record: RunRecord, baseline: Baseline, data: Dataset, seed: int,
                   budget: Budget) -> None:
     """Fit a non-neural baseline on train and score it on test exactly as models are scored."""
@@ -189,8 +204,7 @@ def _fit_baseline(record: RunRecord, baseline: Baseline, data: Dataset, seed: in
     (x_train, y_train), (x_test, y_test) = inputs("train"), inputs("test")
     start = time.perf_counter()
     predict, record.params = baseline.fit(x_train, y_train, data)
-    record.train_seconds = time.perf_counter() - start
-    record.train_samples_per_s = len(x_train) / record.train_seconds
+    record.train_seconds = time.perf_counter() - start  # no gradient steps: no train samples/s
     output = predict(x_test)
     record.primary_metric = PRIMARY[task.kind][0]
     _score(record, data, task, y_test, output, budget)

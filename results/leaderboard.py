@@ -90,6 +90,9 @@ def _board(suite: str, dataset: str, ok: pd.DataFrame) -> Board:
         row["kernel"] = ", ".join(sorted(set(group["kernel"].dropna()))) or None
         rows.append(row)
     entries = pd.DataFrame(rows)
+    for name, (*_, places, _) in COST.items():
+        if places == 0:  # whole numbers stay whole when some entries have none
+            entries[name] = entries[name].astype("Int64")
     entries = entries.sort_values(
         ["rank", f"{metric}_mean"], ascending=[True, not higher], kind="stable",
     ).reset_index(drop=True)
@@ -139,13 +142,13 @@ def display_rows(board: Board) -> tuple[list[str], list[list]]:
     rows = []
     for e in board.entries.to_dict("records"):
         mean, half = e[f"{metric}_mean"], e[f"{metric}_ci95"]
-        score = "" if mean is None else f"{mean:.{decimals}f}" + (
-            f" ± {half:.{decimals}f}" if half is not None else "")
+        score = "" if pd.isna(mean) else f"{mean:.{decimals}f}" + (
+            "" if pd.isna(half) else f" ± {half:.{decimals}f}")
         name = e["model"] + (" (baseline)" if e["baseline"] else "")
-        costs = [None if e[c] is None else f"{e[c]:,.{places}f}"
+        costs = [None if pd.isna(e[c]) else f"{e[c]:,.{places}f}"
                  for c, (_, _, places, _) in COST.items()]
         second_value = e[f"{second}_mean"]
         rows.append([f"{e['rank']}{'=' if e['tied'] else ''}", name, score, e["n"],
-                     None if second_value is None else f"{second_value:.{METRICS[second][1]}f}",
+                     None if pd.isna(second_value) else f"{second_value:.{METRICS[second][1]}f}",
                      *costs, e["kernel"]])
     return header, rows

@@ -25,9 +25,14 @@ def pareto_front(points: list[tuple[float, float]], higher: bool) -> list[int]:
 
 
 def scatter_png(board: Board) -> str:
-    """Base64 PNG: mean quality with 95% CI bars and per-seed points vs train samples/s."""
+    """Base64 PNG: mean quality with 95% CI bars and per-seed points vs train samples/s.
+
+    Models are points and the Pareto front is drawn through them; baselines, which take no
+    gradient steps, are horizontal lines.
+    """
     metric = board.metric
-    entries = board.entries.dropna(subset=["train_samples_per_s", f"{metric}_mean"])
+    scored = board.entries.dropna(subset=[f"{metric}_mean"])
+    entries = scored[~scored["baseline"]].dropna(subset=["train_samples_per_s"])
     fig, ax = plt.subplots(figsize=(7.5, 4.6), dpi=100)
     points = list(zip(entries["train_samples_per_s"], entries[f"{metric}_mean"], strict=True))
     front = set(pareto_front(points, board.higher))
@@ -35,9 +40,31 @@ def scatter_png(board: Board) -> str:
         x, y = e["train_samples_per_s"], e[f"{metric}_mean"]
         seeds = board.seeds.get(e["model"], [])
         ax.scatter([x] * len(seeds), seeds, s=10, color="0.6", zorder=1)
-        ax.errorbar(x, y, yerr=e[f"{metric}_ci95"] or 0, fmt="s" if e["baseline"] else "o",
+        ax.errorbar(x, y, yerr=e[f"{metric}_ci95"] or 0, fmt="o",
                     color="tab:red" if i in front else "tab:blue", capsize=3, zorder=2)
         ax.annotate(e["model"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    values = [v for e in entries.to_dict("records") for v in
+              (e[f"{metric}_mean"] - (e[f"{metric}_ci95"] or 0),
+               e[f"{metric}_mean"] + (e[f"{metric}_ci95"] or 0), *board.seeds.get(e["model"], []))]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (high - low) * 0.15 or 0.01
+    off_scale = []
+    for e in scored[scored["baseline"]].to_dict("records"):
+        # baselines take no gradient steps, so they are levels to beat, not points; one far
+        # from every model is named below the plot rather than squashing the models together
+        level = e[f"{metric}_mean"]
+        if low - 2 * pad <= level <= high + 2 * pad:
+            low, high = min(low, level), max(high, level)
+            ax.axhline(level, color="tab:gray", ls=":", lw=1)
+            ax.annotate(f"{e['model']} (baseline)", (0.01, level),
+                        xycoords=("axes fraction", "data"), xytext=(0, 2),
+                        textcoords="offset points", fontsize=7, color="tab:gray")
+        else:
+            off_scale.append(f"{e['model']} (baseline) {level:.4g}")
+    ax.set_ylim(low - pad, high + pad)
+    if off_scale:
+        fig.text(0.01, 0.01, "off the scale: " + ", ".join(off_scale), fontsize=7,
+                 color="tab:gray")
     if front:
         ordered = sorted((points[i] for i in front), key=lambda p: p[0])
         ax.plot(*zip(*ordered, strict=True), "--", color="tab:red", lw=1,

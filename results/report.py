@@ -120,8 +120,8 @@ def _html(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str
             f"<h2>{html.escape(board.title)}</h2>{_html_table(header, rows)}"
             f"<img alt='{html.escape(board.title)}: quality vs train throughput' "
             f"src='data:image/png;base64,{scatter_png(board)}'>"
-            "<p class='note'>Grey dots: single seeds. Squares: baselines. Red: Pareto front "
-            "(no entry is both faster and better).</p>")
+            "<p class='note'>Grey dots: single seeds. Dotted lines: baselines. Red: Pareto "
+            "front (no model is both faster and better).</p>")
     sections.append("<h2>Failed and diverged runs</h2>" + (
         _html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
     sections.append(

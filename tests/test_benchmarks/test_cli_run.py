@@ -66,7 +66,7 @@ def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
     assert "ranked by accuracy" in proc.stdout and "ranked by mae" in proc.stdout
     # resume: every run is already stored with status ok, so nothing would run again
     dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
-    assert "28 runs (28 already in" in dry.stdout.replace("\n", " ")
+    assert "28 runs (28 already in" in " ".join(dry.stdout.split())
     assert dry.stdout.count("skip ") == 28
     # a new seed is planned, the old ones skipped
     more = subprocess.run([*cmd, "--dry-run", "--seeds", "0,1"], capture_output=True,
@@ -82,3 +82,23 @@ def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
     for name in ("japanese_vowels", "appliances_energy", "mr_polarity"):
         assert f"## {name} (smoke)" in markdown
     assert (out / "leaderboard.csv").stat().st_size and (out / "leaderboard.html").stat().st_size
+
+
+def test_canonical_suite_plans_offline(tmp_path, capsys) -> None:
+    store = tmp_path / "s.sqlite"
+    assert main(["run", "--suite", "canonical", "--dry-run", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    # 3 datasets x (7 models + 2 or 3 baselines) x 3 seeds, planned without any download
+    assert "7 models + baselines x 3 datasets x 3 seeds = 84 runs" in " ".join(out.split())
+    for name in ("imdb", "speech_commands", "jena_climate"):
+        assert f"/ {name} / seed 2" in out
+
+
+def test_report_errors_are_one_line(tmp_path, capsys) -> None:
+    assert main(["report", "--store", str(tmp_path / "none.sqlite")]) == 2
+    assert "does not exist; run `seqzoo run --suite quick` first" in capsys.readouterr().err
+    Store(tmp_path / "empty.sqlite")
+    assert main(["report", "--store", str(tmp_path / "empty.sqlite"),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqzoo: error: store") and "has no runs" in err and "\n" not in err

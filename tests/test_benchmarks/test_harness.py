@@ -123,6 +123,7 @@ def test_baseline_is_an_ordinary_record(baseline, prepared) -> None:
     assert record.status == "ok", record.error
     assert record.is_baseline and record.backend == "sklearn" and record.kernel == "none"
     assert record.latency_p50_ms > 0 and record.train_seconds >= 0 and record.params >= 0
+    assert record.train_samples_per_s is None  # no gradient steps
     y = data.load("test")[1]
     if baseline.name == "majority":
         train = data.load("train")[1][:2000]

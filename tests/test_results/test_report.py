@@ -70,7 +70,7 @@ def _fill(store: Store, model_ids: dict[str, list[float]] | None = None) -> None
         store.add(RunRecord(
             model="majority", dataset="mr_polarity", seed=seed, suite="quick", backend="sklearn",
             device="cpu", hparams_hash="hmaj", primary_metric="accuracy", accuracy=0.578,
-            macro_f1=0.366, params=1, train_samples_per_s=5e6, latency_p50_ms=0.01,
+            macro_f1=0.366, params=1, latency_p50_ms=0.01,
             peak_host_mib=900.0, kernel="none", is_baseline=True, seqzoo_version="0.1.0",
             keras_version="3.15.1", backend_version="scikit-learn 1.9.1",
             python_version="3.11.7", device_name="test cpu", git_revision="abc123",
