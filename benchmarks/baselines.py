@@ -76,19 +76,24 @@ def _mean_std(x: np.ndarray) -> np.ndarray:
     return np.concatenate([mean, std], axis=1)
 
 
-def _target_history(x: np.ndarray, data: Dataset) -> np.ndarray:
-    """The target's lookback window, relative to its last value when targets are residual."""
+def _target_history(data: Dataset) -> Callable[[np.ndarray], np.ndarray]:
+    """``x -> `` the target's lookback window, relative to its last value when targets are
+    residual; the target column is looked up once, outside the timed predictions."""
     info = data.info()
-    history = x[:, :, info["features"].index(info["target"])]
-    return history - history[:, -1:] if data.params.get("residual") else history
+    column, residual = info["features"].index(info["target"]), data.params.get("residual")
+
+    def history(x: np.ndarray) -> np.ndarray:
+        window = x[:, :, column]
+        return window - window[:, -1:] if residual else window
+
+    return history
 
 
 def _naive(x: np.ndarray, y: np.ndarray, data: Dataset) -> tuple[Predictor, int]:
-    horizon = data.task_spec().num_outputs
+    horizon, history = data.task_spec().num_outputs, _target_history(data)
 
     def predict(inputs: np.ndarray) -> np.ndarray:
-        last = _target_history(inputs, data)[:, -1:]
-        return np.repeat(last, horizon, axis=1)
+        return np.repeat(history(inputs)[:, -1:], horizon, axis=1)
 
     return predict, 0
 
@@ -99,8 +104,10 @@ def _seasonal_naive(x: np.ndarray, y: np.ndarray, data: Dataset) -> tuple[Predic
         raise ValueError(f"seasonal naive needs horizon <= 24 <= lookback, got horizon "
                          f"{horizon} and lookback {lookback}")
 
+    history = _target_history(data)
+
     def predict(inputs: np.ndarray) -> np.ndarray:
-        return _target_history(inputs, data)[:, lookback - 24:lookback - 24 + horizon]
+        return history(inputs)[:, lookback - 24:lookback - 24 + horizon]
 
     return predict, 0
 
@@ -108,8 +115,9 @@ def _seasonal_naive(x: np.ndarray, y: np.ndarray, data: Dataset) -> tuple[Predic
 def _linear_ar(x: np.ndarray, y: np.ndarray, data: Dataset) -> tuple[Predictor, int]:
     from sklearn.linear_model import Ridge
 
-    model = Ridge(alpha=1.0).fit(_target_history(x, data), y)
-    return (lambda inputs: model.predict(_target_history(inputs, data))), model.coef_.size + len(
+    history = _target_history(data)
+    model = Ridge(alpha=1.0).fit(history(x), y)
+    return (lambda inputs: model.predict(history(inputs))), model.coef_.size + len(
         np.atleast_1d(model.intercept_))
 
 

@@ -10,7 +10,7 @@ import keras
 
 import zoo
 from benchmarks.baselines import baselines_for
-from benchmarks.data import dataset_class, open_dataset
+from benchmarks.data import Dataset, dataset_class, open_dataset
 from benchmarks.devices import DevicePlan
 from benchmarks.harness import Budget, run, run_key
 from benchmarks.metrics import PRIMARY
@@ -98,6 +98,8 @@ def run_grid(plan: list[PlannedRun], store: Store, device: DevicePlan, suite: st
 
     todo = [p for p in plan if not p.done]
     records = []
+    data: Dataset | None = None
+    provenance_stored = False
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -105,11 +107,13 @@ def run_grid(plan: list[PlannedRun], store: Store, device: DevicePlan, suite: st
         for cell in todo:
             progress.update(grid, description=f"{cell.model} / {cell.dataset} / seed {cell.seed}")
             epochs = progress.add_task("  epoch", total=cell.budget.epochs)
-            data = open_dataset(cell.dataset, data_dir)
+            if data is None or data.name != cell.dataset:  # the plan is dataset-major
+                data, provenance_stored = open_dataset(cell.dataset, data_dir), False
             record = run(cell.model, data, cell.seed, cell.budget, device, suite=suite,
                          callbacks=[_EpochProgress(progress, epochs)])
-            if record.dataset_fingerprint:
+            if record.dataset_fingerprint and not provenance_stored:
                 store.add_dataset(data.name, data.fingerprint, data.info())
+                provenance_stored = True
             store.add(record)
             records.append(record)
             progress.remove_task(epochs)

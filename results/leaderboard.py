@@ -67,13 +67,12 @@ def _board(suite: str, dataset: str, ok: pd.DataFrame) -> Board:
     metric = ok["primary_metric"].iloc[0]
     higher, decimals = METRICS[metric]
     second = SECONDARY[metric]
-    ok = ok.assign(entry=_entry_labels(ok))
-    seeds = {e: g.sort_values("seed")[metric].astype(float).tolist()
-             for e, g in ok.groupby("entry", sort=False)}
+    groups = dict(tuple(ok.assign(entry=_entry_labels(ok)).groupby("entry", sort=False)))
+    seeds = {e: g.sort_values("seed")[metric].astype(float).tolist() for e, g in groups.items()}
     ranks, tied = rank_with_ties(list(seeds.values()), higher)
     rows = []
     for (entry, scores), rank, tie in zip(seeds.items(), ranks, tied, strict=True):
-        group = ok[ok["entry"] == entry]
+        group = groups[entry]
         mean, half, n = mean_ci(scores)
         row = {
             "rank": rank, "tied": tie, "model": entry,

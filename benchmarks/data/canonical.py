@@ -20,7 +20,7 @@ from benchmarks.data.archives import find_source, fingerprint, iter_members
 from benchmarks.data.base import SPLITS, Dataset, register_dataset, stratified_split
 from benchmarks.data.cache import data_root
 from benchmarks.data.commands import COMMANDS, SAMPLE_RATE, log_mel
-from benchmarks.data.forecasting import _HourlyForecast
+from benchmarks.data.forecasting import _HourlyForecast, hourly_means
 from benchmarks.data.sentiment import vectorise
 from benchmarks.data.wheels import DataError
 
@@ -134,7 +134,7 @@ def read_speech_commands(source: Path, seed: int, silence_fraction: float, bins:
     ``_background_noise_`` at random volume, ``silence_fraction`` of each split.
     """
     lists: dict[str, set[str]] = {}
-    rows: list[tuple[str, int, int]] = []  # (word/file.wav, label, feature row)
+    rows: list[tuple[str, int, int]] = []  # (word/file.wav, label, feature row = its index)
     noise, digests, pending = [], [], []
     features: list[np.ndarray] = []
 
@@ -155,7 +155,7 @@ def read_speech_commands(source: Path, seed: int, silence_fraction: float, bins:
             pending.append(np.pad(wave, (0, SAMPLE_RATE - len(wave))))
             word = key.split("/")[0]
             label = COMMANDS.index(word) if word in COMMANDS else len(COMMANDS)
-            rows.append((key, label, sum(map(len, features)) + len(pending) - 1))
+            rows.append((key, label, len(rows)))
             if len(pending) == 512:
                 flush()
     flush()
@@ -308,11 +308,10 @@ class JenaClimate(_HourlyForecast):
         else:
             name, raw = source.name, source.read_bytes()
         frame = read_jena(raw, name)
-        bad = int((frame[["wv (m/s)", "max. wv (m/s)"]] == -9999.0).sum().sum())
-        frame[frame[["wv (m/s)", "max. wv (m/s)"]] == -9999.0] = 0.0
-        hourly = frame.resample("1h").mean()
-        gaps = int(hourly.isna().any(axis=1).sum())
-        hourly = hourly.interpolate(method="time", limit_direction="both")
+        broken = frame[["wv (m/s)", "max. wv (m/s)"]] == -9999.0
+        bad = int(broken.sum().sum())
+        frame[broken] = 0.0
+        hourly, gaps = hourly_means(frame)
         return hourly, raw, {
             "preprocessing": (f"10-minute rows averaged to hours; {bad} wind-speed readings of "
                               "-9999 set to 0 (as the TensorFlow time-series tutorial does); "

@@ -75,6 +75,18 @@ def window_series(values: np.ndarray, target: int, lookback: int, horizon: int,
     return arrays, meta
 
 
+def hourly_means(frame: pd.DataFrame, min_readings: int = 1) -> tuple[pd.DataFrame, int]:
+    """Hourly means of a time-indexed frame, and how many hours were imputed.
+
+    An hour with fewer than ``min_readings`` readings in any column counts as missing, and
+    missing hours are filled by linear interpolation in time.
+    """
+    hourly = frame.resample("1h").mean()
+    hourly[frame.resample("1h").count().min(axis=1) < min_readings] = np.nan
+    gaps = int(hourly.isna().any(axis=1).sum())
+    return hourly.interpolate(method="time", limit_direction="both"), gaps
+
+
 class _HourlyForecast(Dataset):
     """Shared prepare: read a frame, pick columns, window it."""
 
@@ -151,12 +163,7 @@ class HouseholdPower(_HourlyForecast):
         frame = frame.set_index(stamps).astype("float64")
         missing_minutes = int(frame.isna().any(axis=1).sum())
         minimum = self.params["min_minutes"]
-        hourly = frame.resample("1h").mean()
-        # an hour with fewer than `min_minutes` real readings is treated as missing ...
-        hourly[frame.resample("1h").count().min(axis=1) < minimum] = np.nan
-        gaps = int(hourly.isna().any(axis=1).sum())
-        # ... and missing hours are filled by linear interpolation in time
-        hourly = hourly.interpolate(method="time", limit_direction="both")
+        hourly, gaps = hourly_means(frame, minimum)
         return hourly, raw, {
             "preprocessing": (f"'?' read as missing ({missing_minutes:,} of {len(frame):,} "
                               f"minutes); resampled to hourly means; hours with fewer than "

