@@ -96,14 +96,56 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from benchmarks.devices import select_backend
+
+    select_backend(args.backend)
+    from rich.console import Console
+
+    from benchmarks.grid import elapsed, resolve_models
+    from benchmarks.harness import Budget
+    from benchmarks.suites import SUITES
+    from results.store import Store
+    from results.tuning_report import write_tuning_report
+    from tuning.search import TuneSettings, tune
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    hyperband = args.tuner == "hyperband"
+    if hyperband and args.epochs is not None:
+        raise ValueError("hyperband trains each trial up to --max-epochs; drop --epochs")
+    base = SUITES["quick"].datasets.get(args.dataset, Budget())
+    max_epochs = (args.max_epochs or base.epochs) if hyperband else args.max_epochs
+    settings = TuneSettings(
+        models=tuple(resolve_models(args.models)), dataset=args.dataset, tuner=args.tuner,
+        trials=args.trials if hyperband or args.trials is not None else 10,
+        max_epochs=max_epochs, executions=args.executions, seed=args.seed,
+        budget=base.replace(epochs=max_epochs if hyperband else args.epochs,
+                            batch_size=args.batch_size))
+    store = Store(args.store)
+    start = time.perf_counter()
+    console.print(f"seqzoo tune: {', '.join(settings.models)} on {settings.dataset}, "
+                  f"search {settings.search_id} in {args.dir}, store {store.path}")
+    search = tune(settings, store, args.dir, resume=args.resume, role=args.role,
+                  rerun_seeds=tuple(args.rerun_seeds), data_dir=args.data_dir, console=console)
+    console.print(f"search {search} done in {elapsed(start)}")
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":
+        for path in write_tuning_report(store, args.out, search):
+            console.print(f"wrote {path}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from results.report import write_report
     from results.store import Store
+    from results.tuning_report import write_tuning_report
 
     if not Path(args.store).exists():
         raise ValueError(f"store {args.store} does not exist; run `seqzoo run --suite quick` "
                          "first or pass --store PATH")
-    for path in write_report(Store(args.store), args.out, args.suite, args.datasets):
+    write = (write_tuning_report(Store(args.store), args.out, args.search) if args.tuning
+             else write_report(Store(args.store), args.out, args.suite, args.datasets))
+    for path in write:
         print(f"wrote {path}")
     return 0
 
@@ -154,6 +196,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the grid and which runs the store already holds, then stop")
     p.set_defaults(func=_cmd_run)
 
+    p = sub.add_parser("tune", help="equal-budget keras-tuner searches, every trial stored, "
+                                    "default vs tuned compared")
+    p.add_argument("--models", type=_comma_list, required=True,
+                   help="comma list of model ids or shell patterns, e.g. 'lstm,gru,transformer'")
+    p.add_argument("--dataset", required=True, help="the dataset id, e.g. mr_polarity")
+    p.add_argument("--tuner", default="random",
+                   help="random, hyperband or bayesian (default: %(default)s)")
+    p.add_argument("--trials", type=int,
+                   help="trials per model for random and bayesian (default: 10)")
+    p.add_argument("--max-epochs", type=int,
+                   help="hyperband: the most epochs one trial trains (default: the dataset's "
+                        "quick-suite epochs); it sets the number of trials")
+    p.add_argument("--executions", type=int, default=1,
+                   help="trainings per trial, seeds SEED, SEED+1, ...; the trial's score is "
+                        "their mean, every one is stored (default: %(default)s)")
+    p.add_argument("--epochs", type=int,
+                   help="epochs per execution (default: the dataset's quick-suite budget)")
+    p.add_argument("--batch-size", type=int, help="training batch size (default: the "
+                                                  "dataset's quick-suite budget)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the tuner's seed and the base training seed (default: %(default)s)")
+    p.add_argument("--rerun-seeds", type=_seeds, default=[0, 1, 2],
+                   help="seeds of the harness re-runs of the default and tuned configs "
+                        "(default: 0,1,2)")
+    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
+                   help="SQLite results file (default: %(default)s)")
+    p.add_argument("--dir", default="seqzoo-results/tuning",
+                   help="keras-tuner projects, the search manifest and TensorBoard logs "
+                        "(default: %(default)s)")
+    p.add_argument("--out", default="seqzoo-results/report",
+                   help="folder for tuning.md/.csv/.html (default: %(default)s)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the search in --dir after an interruption")
+    p.add_argument("--role", help="chief or worker, for a search spread over processes or "
+                                  "machines (KERASTUNER_ORACLE_IP/PORT give the chief)")
+    p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
+                                     "tensorflow)")
+    p.add_argument("--data-dir", help=DATA_DIR_HELP)
+    p.set_defaults(func=_cmd_tune)
+
     p = sub.add_parser("report", help="leaderboard.md/.csv/.html from the results store")
     p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
                    help="SQLite results store (default: seqzoo-results/seqzoo.sqlite)")
@@ -161,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (default: seqzoo-results/report)")
     p.add_argument("--suite", help="only runs of this suite")
     p.add_argument("--datasets", type=_comma_list, help="comma list of dataset ids")
+    p.add_argument("--tuning", action="store_true",
+                   help="write the tuning comparison (tuning.md/.csv/.html) instead")
+    p.add_argument("--search", help="with --tuning: only this search id")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("data", help="list, describe and prepare datasets")
@@ -189,8 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seqzoo: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("seqzoo: interrupted; finished runs are in the store, rerun to resume",
-              file=sys.stderr)
+        print("seqzoo: interrupted; finished runs and trials are in the store; rerun (tune: "
+              "with --resume) to continue", file=sys.stderr)
         return 130
 
 

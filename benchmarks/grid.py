@@ -28,6 +28,7 @@ class PlannedRun:
     budget: Budget
     key: str
     done: bool
+    hparams: dict[str, Any] | None = None
 
 
 def resolve_models(tokens: list[str]) -> list[str]:
@@ -66,6 +67,15 @@ def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], 
                 done = (model, dataset, seed, suite, key) in completed
                 plan.append(PlannedRun(model, dataset, seed, budget, key, done))
     return plan
+
+
+def plan_config(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
+                seeds: list[int], suite: str, store: Store) -> list[PlannedRun]:
+    """One model config (``hparams`` over the defaults) on ``dataset`` for each seed."""
+    key = run_key(model, dataset, budget, hparams)
+    completed = store.completed()
+    return [PlannedRun(model, dataset, seed, budget, key, (model, dataset, seed, suite, key)
+                       in completed, hparams) for seed in seeds]
 
 
 class _EpochProgress(keras.callbacks.Callback):
@@ -110,7 +120,7 @@ def run_grid(plan: list[PlannedRun], store: Store, device: DevicePlan, suite: st
             if data is None or data.name != cell.dataset:  # the plan is dataset-major
                 data, provenance_stored = open_dataset(cell.dataset, data_dir), False
             record = run(cell.model, data, cell.seed, cell.budget, device, suite=suite,
-                         callbacks=[_EpochProgress(progress, epochs)])
+                         hparams=cell.hparams, callbacks=[_EpochProgress(progress, epochs)])
             if record.dataset_fingerprint and not provenance_stored:
                 store.add_dataset(data.name, data.fingerprint, data.info())
                 provenance_stored = True

@@ -127,8 +127,13 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
             _train_and_measure(record, model, data, seed, budget, plan, hparams, callbacks or [])
     except Exception as error:  # a failing model is a row, not a crash
         record.status = "failed"
-        record.error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        record.error = error_line(error)
     return record
+
+
+def error_line(error: BaseException) -> str:
+    """``Type: first line of the message``, as records and tuning rows keep errors."""
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
@@ -137,19 +142,13 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
     seed_everything(seed)
     task = data.task_spec()
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
-    x_train, y_train = (a[: budget.max_train] for a in data.load("train"))
-    x_val, y_val = (a[: budget.max_eval] for a in data.load("val"))
+    (x_train, y_train), (x_val, y_val) = training_data(data, budget)
     x_test, y_test = (a[: budget.max_eval] for a in data.load("test"))
     reset_device_peak(plan)
     with plan.scope():
         model = zoo.create_model(name, task, learning_rate=budget.learning_rate, **hparams)
-    zoo.adapt_stem(model, x_train)
-    timer = BatchTimer(budget.batch_size, max_seconds=budget.max_seconds)
-    stop = keras.callbacks.EarlyStopping(patience=budget.patience, restore_best_weights=True)
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=budget.epochs,
-                        batch_size=budget.batch_size, verbose=0,
-                        callbacks=[timer, stop, keras.callbacks.TerminateOnNaN(), *callbacks])
+    history, timer = fit_model(model, (x_train, y_train), (x_val, y_val), budget, callbacks)
     record.train_seconds = time.perf_counter() - start
     losses = history.history.get("loss", []) + history.history.get("val_loss", [])
     record.epochs_run = len(history.history.get("loss", []))
@@ -175,6 +174,36 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
         record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
     record.extra = json.dumps({"hit_time_cap": timer.hit_time_cap,
                                "kernels": zoo.recurrent_kernels(model)})
+
+
+def training_data(data: Dataset, budget: Budget
+                  ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``(x_train, y_train), (x_val, y_val)`` of ``data``, cut to the budget's limits."""
+    x_train, y_train = (a[: budget.max_train] for a in data.load("train"))
+    x_val, y_val = (a[: budget.max_eval] for a in data.load("val"))
+    return (x_train, y_train), (x_val, y_val)
+
+
+def fit_model(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
+              val: tuple[np.ndarray, np.ndarray], budget: Budget,
+              callbacks: list[keras.callbacks.Callback] | None = None,
+              epochs: int | None = None, initial_epoch: int = 0
+              ) -> tuple[keras.callbacks.History, BatchTimer]:
+    """Train a compiled zoo model the way every seqzoo run trains.
+
+    Adapts the input stem on ``train``, then fits under ``budget``: its batch size, early
+    stopping on validation loss with the best weights restored, its wall-clock cap, and a stop
+    on NaN loss. ``epochs`` and ``initial_epoch`` override the budget's epochs (keras-tuner's
+    Hyperband continues a trial that way). Returns the history and the batch timer.
+    """
+    zoo.adapt_stem(model, train[0])
+    timer = BatchTimer(budget.batch_size, max_seconds=budget.max_seconds)
+    stop = keras.callbacks.EarlyStopping(patience=budget.patience, restore_best_weights=True)
+    history = model.fit(*train, validation_data=val, epochs=epochs or budget.epochs,
+                        initial_epoch=initial_epoch, batch_size=budget.batch_size, verbose=0,
+                        callbacks=[timer, stop, keras.callbacks.TerminateOnNaN(),
+                                   *(callbacks or [])])
+    return history, timer
 
 
 def seed_everything(seed: int) -> None:

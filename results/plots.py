@@ -80,3 +80,24 @@ def scatter_png(board: Board) -> str:
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
+
+
+def best_so_far_png(curves: dict[str, list[tuple[int, float]]], objective: str, higher: bool,
+                    title: str) -> str:
+    """Base64 PNG: per model, the best objective so far against the trial number."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
+    for model, curve in curves.items():
+        if curve:
+            numbers, best = zip(*curve, strict=True)
+            ax.step(numbers, best, where="post", marker="o", ms=3, label=model)
+    ax.set_xlabel("trial number")
+    ax.set_ylabel(f"best {objective} so far ({'higher' if higher else 'lower'} is better)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    if any(curves.values()):
+        ax.legend(loc="best", fontsize=8)
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()

@@ -28,6 +28,11 @@ LEGEND = ("Quality is the mean over seeds ± the 95% t-distribution interval (n 
 
 
 SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
+STYLE = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:75em;color:#222}"
+         "table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
+         "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
+         "td:nth-child(2),th:nth-child(2){text-align:left}th{background:#f3f3f3}"
+         "img{max-width:100%}.note{color:#666;font-size:.85em}")
 
 
 class ReportError(ValueError):
@@ -101,7 +106,8 @@ def _csv(boards: list[Board]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _html_table(header: list[str], rows: list[list]) -> str:
+def html_table(header: list[str], rows: list[list]) -> str:
+    """An HTML table with every cell escaped."""
     cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>"
                                     for v in row) + "</tr>" for row in rows)
@@ -111,34 +117,29 @@ def _html_table(header: list[str], rows: list[list]) -> str:
 def _html(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str:
     from results.plots import scatter_png
 
-    overall = _html_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
+    overall = html_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
                           summary(boards).values.tolist())
     sections = [f"<h2>Summary across datasets</h2>{overall}"]
     for board in boards:
         header, rows = display_rows(board)
         sections.append(
-            f"<h2>{html.escape(board.title)}</h2>{_html_table(header, rows)}"
+            f"<h2>{html.escape(board.title)}</h2>{html_table(header, rows)}"
             f"<img alt='{html.escape(board.title)}: quality vs train throughput' "
             f"src='data:image/png;base64,{scatter_png(board)}'>"
             "<p class='note'>Grey dots: single seeds. Dotted lines: baselines. Red: Pareto "
             "front (no model is both faster and better).</p>")
     sections.append("<h2>Failed and diverged runs</h2>" + (
-        _html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
+        html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
     sections.append(
         "<h2>Provenance</h2>"
-        + _html_table(["dataset", "source", "splits", "fingerprint"],
+        + html_table(["dataset", "source", "splits", "fingerprint"],
                       [list(d.values()) for d in prov["datasets"]])
-        + _html_table(["seqzoo", "keras", "backend", "backend version", "python"],
+        + html_table(["seqzoo", "keras", "backend", "backend version", "python"],
                       [list(v.values()) for v in prov["versions"]])
-        + _html_table(["device", "name"], [list(d.values()) for d in prov["devices"]])
+        + html_table(["device", "name"], [list(d.values()) for d in prov["devices"]])
         + f"<p>git revisions: {html.escape(', '.join(prov['revisions']) or 'unknown')}</p>")
-    style = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:75em;color:#222}"
-             "table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
-             "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
-             "td:nth-child(2),th:nth-child(2){text-align:left}th{background:#f3f3f3}"
-             "img{max-width:100%}.note{color:#666;font-size:.85em}")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>seqzoo leaderboard</title><style>{style}</style></head><body>"
+            f"<title>seqzoo leaderboard</title><style>{STYLE}</style></head><body>"
             f"<h1>seqzoo leaderboard</h1><p>{html.escape(LEGEND)}</p>{''.join(sections)}"
             "</body></html>")
 
