@@ -122,6 +122,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         max_epochs=max_epochs, executions=args.executions, seed=args.seed,
         budget=base.replace(epochs=max_epochs if hyperband else args.epochs,
                             batch_size=args.batch_size))
+    settings.check()
     store = Store(args.store)
     start = time.perf_counter()
     console.print(f"seqzoo tune: {', '.join(settings.models)} on {settings.dataset}, "

@@ -40,7 +40,7 @@ class SearchSummary:
         budget = (f"max_epochs {s['max_epochs']}" if s["tuner"] == "hyperband"
                   else f"{s['trials']} trials")
         return (f"{s['dataset']}: {s['tuner']} search, {budget} x {s['executions']} "
-                f"execution(s), {s['budget']['epochs']} epochs, seed {s['seed']} "
+                f"execution(s), up to {s['budget']['epochs']} epochs each, seed {s['seed']} "
                 f"({self.search_id})")
 
 
@@ -123,11 +123,10 @@ def _fmt(value: Any, decimals: int, sign: bool = False) -> str:
     return f"{value:{'+' if sign else ''},.{decimals}f}"
 
 
-def _with_ci(mean: float, half: float, n: int, decimals: int) -> str:
-    if not n:
+def _with_ci(mean: float, half: float, decimals: int) -> str:
+    if not math.isfinite(mean):
         return ""
-    return _fmt(mean, decimals) + ("" if not math.isfinite(half) else
-                                   f" ± {_fmt(half, decimals)}") + f" (n={n})"
+    return _fmt(mean, decimals) + ("" if not math.isfinite(half) else f" ± {_fmt(half, decimals)}")
 
 
 def display_rows(summary: SearchSummary) -> tuple[list[str], list[list[Any]]]:
@@ -135,7 +134,7 @@ def display_rows(summary: SearchSummary) -> tuple[list[str], list[list[Any]]]:
     metric = summary.metric or "test metric"
     decimals = METRICS.get(summary.metric or "", (True, 4))[1]
     header = ["model", f"default {metric} (mean ± 95% CI)", f"tuned {metric} (mean ± 95% CI)",
-              "delta", "p (Welch)", f"best {summary.objective}", "trials (ok/all)",
+              "delta", "p (Welch)", "seeds", f"best {summary.objective}", "trials (ok/all)",
               "search s", "trial s", "best hyperparameters"]
     rows = []
     for r in summary.table.to_dict("records"):
@@ -143,10 +142,11 @@ def display_rows(summary: SearchSummary) -> tuple[list[str], list[list[Any]]]:
         shown = ", ".join(f"{k}={_short(v)}" for k, v in sorted(hparams.items()))
         if r["status"] != "ok":
             shown = f"{r['status']}: {r['error']}" + (f"; {shown}" if shown else "")
-        rows.append([r["model"], _with_ci(r["default_mean"], r["default_ci95"], r["default_n"],
-                                          decimals),
-                     _with_ci(r["tuned_mean"], r["tuned_ci95"], r["tuned_n"], decimals),
-                     _fmt(r["delta"], decimals, sign=True), _fmt(r["p_value"], 3),
+        seeds = (str(r["default_n"]) if r["default_n"] == r["tuned_n"]
+                 else f"{r['default_n']}/{r['tuned_n']}")
+        rows.append([r["model"], _with_ci(r["default_mean"], r["default_ci95"], decimals),
+                     _with_ci(r["tuned_mean"], r["tuned_ci95"], decimals),
+                     _fmt(r["delta"], decimals, sign=True), _fmt(r["p_value"], 3), seeds,
                      _fmt(r["best_score"], 4), f"{r['completed']}/{r['trials']}",
                      _fmt(r["search_seconds"], 0), _fmt(r["trial_seconds"], 0), shown])
     return header, rows

@@ -136,10 +136,11 @@ def _claim_directory(directory: Path, settings: TuneSettings, resume: bool,
                      role: str | None) -> None:
     """Write the manifest, or check the one there against ``settings``."""
     manifest = directory / MANIFEST
+    wanted = {"search_id": settings.search_id, **settings.to_dict()}
     if manifest.exists():
         held = json.loads(manifest.read_text())
-        if held != settings.to_dict():
-            changed = [k for k in settings.to_dict() if held.get(k) != settings.to_dict()[k]]
+        if held != wanted:
+            changed = [k for k in settings.to_dict() if held.get(k) != wanted[k]]
             raise ValueError(f"{directory} holds search {held.get('search_id', '?')} with other "
                              f"{', '.join(changed)} ({_describe(held)}); use the same settings "
                              "or another --dir")
@@ -150,7 +151,7 @@ def _claim_directory(directory: Path, settings: TuneSettings, resume: bool,
     if resume:
         raise ValueError(f"--resume: {directory} holds no seqzoo search ({MANIFEST} missing)")
     directory.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps(settings.to_dict(), indent=1, sort_keys=True))
+    manifest.write_text(json.dumps(wanted, indent=1, sort_keys=True))
 
 
 def _describe(settings: dict[str, Any]) -> str:
