@@ -107,7 +107,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     from benchmarks.suites import SUITES
     from results.store import Store
     from results.tuning_report import write_tuning_report
-    from tuning.search import TuneSettings, tune
+    from tuning.search import TuneSettings, resolve_role, tune
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     console = Console(width=None if sys.stdout.isatty() else 120)
@@ -123,14 +123,15 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         budget=base.replace(epochs=max_epochs if hyperband else args.epochs,
                             batch_size=args.batch_size))
     settings.check()
+    role = resolve_role(args.role)
     store = Store(args.store)
     start = time.perf_counter()
     console.print(f"seqzoo tune: {', '.join(settings.models)} on {settings.dataset}, "
                   f"search {settings.search_id} in {args.dir}, store {store.path}")
-    search = tune(settings, store, args.dir, resume=args.resume, role=args.role,
+    search = tune(settings, store, args.dir, resume=args.resume, role=role,
                   rerun_seeds=tuple(args.rerun_seeds), data_dir=args.data_dir, console=console)
     console.print(f"search {search} done in {elapsed(start)}")
-    if os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":
+    if role != "worker":  # the chief (or a lone process) holds the whole search
         for path in write_tuning_report(store, args.out, search):
             console.print(f"wrote {path}")
     return 0

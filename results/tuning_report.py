@@ -12,11 +12,12 @@ from results.tuning import SearchSummary, csv_frame, display_rows, tuning_summar
 
 LEGEND = ("Each model got the same tuner, trial budget, training budget and seed. The default "
           "and the tuned config (the best trial's hyperparameters and learning rate) are both "
-          "re-run through the benchmark harness on the same seeds and scored on the test split: "
-          "mean ± 95% t-interval over the seeds (seeds: how many; default/tuned if they differ). Delta is tuned minus default; p is Welch's t-test "
-          "between them. The best validation objective is the best trial's score (mean over its "
-          "executions). Trials ok/all counts trials that completed; search s is the wall time "
-          "of the search, trial s the sum of the trials' wall times.")
+          "re-run through the benchmark harness on the same seeds and scored on the test "
+          "split: mean ± 95% t-interval over the seeds (seeds: how many; default/tuned when "
+          "they differ). Delta is tuned minus default; p is Welch's t-test between them. The "
+          "best validation objective is the best trial's score (mean over its executions). "
+          "Trials ok/all counts trials that completed; search s is the wall time of the "
+          "search, trial s the sum of the trials' wall times.")
 
 
 def _markdown(summaries: list[SearchSummary]) -> str:

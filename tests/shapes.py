@@ -1,10 +1,11 @@
-"""Tiny task shapes and matching fixed batches, shared by the tests."""
+"""Tiny task shapes, matching fixed batches and a tiny real budget, shared by the tests."""
 
 from __future__ import annotations
 
 import numpy as np
 
 import zoo
+from benchmarks.harness import Budget
 
 #: The three task shapes every model must serve, at tiny sizes.
 TINY_TASKS = {
@@ -31,3 +32,6 @@ def tiny_batch(task: zoo.TaskSpec, n: int = 16, seed: int = 0) -> tuple[np.ndarr
     else:
         y = rng.normal(size=(n, task.num_outputs)).astype("float32")
     return x, y
+
+#: a real training budget cut down so one run or tuning trial takes a few seconds
+TINY_BUDGET = Budget(epochs=1, batch_size=32, max_train=96, max_eval=48)

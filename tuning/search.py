@@ -134,7 +134,10 @@ def resolve_role(role: str | None) -> str | None:
 
 def _claim_directory(directory: Path, settings: TuneSettings, resume: bool,
                      role: str | None) -> None:
-    """Write the manifest, or check the one there against ``settings``."""
+    """Write the manifest, or check the one there against ``settings``.
+
+    A fresh search refuses a folder that already holds one; ``resume`` needs the same one.
+    """
     manifest = directory / MANIFEST
     wanted = {"search_id": settings.search_id, **settings.to_dict()}
     if manifest.exists():
@@ -150,6 +153,8 @@ def _claim_directory(directory: Path, settings: TuneSettings, resume: bool,
         return
     if resume:
         raise ValueError(f"--resume: {directory} holds no seqzoo search ({MANIFEST} missing)")
+    if role == "worker":  # the chief writes the manifest; a worker only checks it
+        return
     directory.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps(wanted, indent=1, sort_keys=True))
 

@@ -1,25 +1,10 @@
-"""Data fixtures: the real offline datasets, prepared once per session."""
+"""Data fixtures: an empty data home that reuses fetched wheels."""
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.data import get_dataset
 from benchmarks.data.cache import data_root
-
-
-@pytest.fixture(scope="session")
-def prepared():
-    """``prepared(name)``: a dataset instance whose arrays are loaded (cached per session)."""
-    cache = {}
-
-    def get(name: str):
-        if name not in cache:
-            cache[name] = get_dataset(name)
-            cache[name].arrays()
-        return cache[name]
-
-    return get
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""Every zoo model's search space builds and trains one trial; every tuner runs a search."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import keras_tuner
+import pytest
+from shapes import TINY_BUDGET as TINY
+
+import zoo
+from tuning import TUNERS
+from tuning.space import candidate_values
+
+
+@pytest.mark.parametrize("model", zoo.list_models())
+def test_search_space_builds_and_trains_one_trial(model, search) -> None:
+    store, search_id = search([model])
+    (trial,) = store.rows("tuning_trials", search_id=search_id).to_dict("records")
+    assert trial["status"] == "COMPLETED" and math.isfinite(trial["score"])
+    (execution,) = store.rows("tuning_executions", search_id=search_id).to_dict("records")
+    assert execution["status"] == "ok" and execution["score"] == trial["score"]
+    values = json.loads(execution["hparams"])
+    hp = keras_tuner.HyperParameters()
+    zoo.get_model_info(model).search_space(hp)
+    for param in hp.space:  # the trial's values come from the model's own space
+        allowed, value = candidate_values(param), values[param.name]
+        choice = isinstance(param, keras_tuner.engine.hyperparameters.Choice)
+        assert value in allowed if choice else min(allowed) <= value <= max(allowed)
+    assert 1e-4 <= values["learning_rate"] <= 1e-2
+
+
+@pytest.mark.parametrize("tuner", sorted(TUNERS))
+def test_every_tuner_completes_its_budget(tuner, search) -> None:
+    budget = ({"trials": None, "max_epochs": 3, "budget": TINY.replace(epochs=3)}
+              if tuner == "hyperband" else {"trials": 2})
+    store, search_id = search(["gru"], tuner=tuner, **budget)
+    trials = store.rows("tuning_trials", search_id=search_id)
+    assert len(trials) >= 2 and set(trials["status"]) == {"COMPLETED"}
+    assert trials["trial_id"].is_unique
+    (outcome,) = store.rows("tuning_models", search_id=search_id).to_dict("records")
+    assert outcome["status"] == "ok" and outcome["best_trial"] in set(trials["trial_id"])
