@@ -20,6 +20,11 @@ LEGEND = ("Each model got the same tuner, trial budget, training budget and seed
           "search, trial s the sum of the trials' wall times.")
 
 
+#: model and hyperparameter columns read as text, the rest as numbers
+ALIGN = ("td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}"
+         "td:nth-child(2),th:nth-child(2){text-align:right}")
+
+
 def _markdown(summaries: list[SearchSummary]) -> str:
     parts = ["# seqzoo tuning comparison", "", LEGEND]
     for s in summaries:
@@ -34,13 +39,15 @@ def _html(summaries: list[SearchSummary]) -> str:
     sections = []
     for s in summaries:
         header, rows = display_rows(s)
-        png = best_so_far_png(s.curves, s.objective, s.higher_objective, s.title)
+        png = best_so_far_png(s.curves, s.objective, s.higher_objective,
+                              f"{s.settings['dataset']}: {s.settings['tuner']} search "
+                              f"({s.search_id})")
         sections.append(
             f"<h2>{html.escape(s.title)}</h2>{html_table(header, rows)}"
             f"<img alt='{html.escape(s.title)}: best {html.escape(s.objective)} so far per "
             f"trial' src='data:image/png;base64,{png}'>")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>seqzoo tuning comparison</title><style>{STYLE}</style></head><body>"
+            f"<title>seqzoo tuning comparison</title><style>{STYLE}{ALIGN}</style></head><body>"
             f"<h1>seqzoo tuning comparison</h1><p>{html.escape(LEGEND)}</p>{''.join(sections)}"
             "</body></html>")
 

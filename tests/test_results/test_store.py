@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from results.record import STATUSES, RunRecord, hparams_hash
-from results.store import SCHEMA_VERSION, Store, StoreError
+from results.store import SCHEMA_VERSION, TABLES, Store, StoreError
 
 
 def _record(**kw) -> RunRecord:
@@ -88,3 +88,28 @@ def test_unwritable_path(tmp_path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match="is not writable"):
         Store(blocker / "s.sqlite")
+
+
+def test_older_schema_gains_the_new_tables_and_keeps_its_runs(tmp_path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store(path).add(_record())
+    with sqlite3.connect(path) as db:  # make it a version-2 store: no tuning tables
+        for table in TABLES:
+            if table.startswith("tuning_"):
+                db.execute(f"DROP TABLE {table}")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    store = Store(path)
+    assert len(store.runs()) == 1 and store.rows("tuning_trials").empty
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            str(SCHEMA_VERSION),)
+
+
+def test_put_replaces_a_row_with_the_same_key(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    row = {"search_id": "s", "model": "lstm", "trial_id": "0", "status": "RUNNING"}
+    store.put("tuning_trials", row)
+    store.put("tuning_trials", {**row, "status": "COMPLETED"})
+    assert list(store.rows("tuning_trials")["status"]) == ["COMPLETED"]
+    with pytest.raises(ValueError, match="unknown table 'trials'"):
+        store.put("trials", row)
