@@ -131,6 +131,15 @@ def failures(runs: pd.DataFrame) -> pd.DataFrame:
                ].reset_index(drop=True)
 
 
+def ci_text(mean: float | None, half: float | None, decimals: int) -> str:
+    """``mean ± half`` at ``decimals`` places; just the mean without an interval, "" without
+    a mean."""
+    if mean is None or pd.isna(mean):
+        return ""
+    return f"{mean:.{decimals}f}" + ("" if half is None or pd.isna(half)
+                                     else f" ± {half:.{decimals}f}")
+
+
 def display_rows(board: Board) -> tuple[list[str], list[list]]:
     """Header and rows of a board as shown in Markdown and HTML (fixed units and rounding)."""
     metric = board.metric
@@ -140,9 +149,7 @@ def display_rows(board: Board) -> tuple[list[str], list[list]]:
               *(h for *_, h in COST.values()), "kernel"]
     rows = []
     for e in board.entries.to_dict("records"):
-        mean, half = e[f"{metric}_mean"], e[f"{metric}_ci95"]
-        score = "" if pd.isna(mean) else f"{mean:.{decimals}f}" + (
-            "" if pd.isna(half) else f" ± {half:.{decimals}f}")
+        score = ci_text(e[f"{metric}_mean"], e[f"{metric}_ci95"], decimals)
         name = e["model"] + (" (baseline)" if e["baseline"] else "")
         costs = [None if pd.isna(e[c]) else f"{e[c]:,.{places}f}"
                  for c, (_, _, places, _) in COST.items()]

@@ -14,6 +14,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 from results.leaderboard import Board  # noqa: E402
 
 
+def _png(fig: plt.Figure) -> str:
+    """The figure as a base64 PNG (laid out tight), closed afterwards."""
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def pareto_front(points: list[tuple[float, float]], higher: bool) -> list[int]:
     """Indices of points not dominated in (throughput up, quality up or down by ``higher``)."""
     def better_or_equal(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -75,11 +84,7 @@ def scatter_png(board: Board) -> str:
     ax.set_ylabel(f"{metric} ({'higher' if board.higher else 'lower'} is better)")
     ax.set_title(board.title, fontsize=10)
     ax.grid(alpha=0.3)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return _png(fig)
 
 
 def best_so_far_png(curves: dict[str, list[tuple[int, float]]], objective: str, higher: bool,
@@ -96,8 +101,4 @@ def best_so_far_png(curves: dict[str, list[tuple[int, float]]], objective: str, 
     ax.grid(alpha=0.3)
     if any(curves.values()):
         ax.legend(loc="best", fontsize=8)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return _png(fig)

@@ -34,6 +34,12 @@ TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+def _known(table: str) -> str:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+    return table
+
+
 class StoreError(ValueError):
     """A store that cannot be used: unwritable, not a seqzoo database, or a newer schema."""
 
@@ -100,11 +106,7 @@ class Store:
 
     def add(self, record: RunRecord) -> None:
         """Insert one record in its own transaction."""
-        row = record.to_row()
-        names = ", ".join(f'"{c}"' for c in row)
-        marks = ", ".join("?" for _ in row)
-        with self._db:
-            self._db.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", list(row.values()))
+        self._insert("INSERT", "runs", record.to_row())
 
     def add_dataset(self, name: str, fingerprint: str, info: dict[str, Any]) -> None:
         """Keep a dataset's provenance (``Dataset.info()``) once per fingerprint."""
@@ -119,30 +121,31 @@ class Store:
     def put(self, table: str, row: dict[str, Any]) -> None:
         """Insert ``row`` into one of :data:`TABLES`, replacing a row with the same key, in its
         own transaction."""
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
-        names = ", ".join(f'"{c}"' for c in row)
-        marks = ", ".join("?" for _ in row)
-        with self._db:
-            self._db.execute(f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})",
-                             list(row.values()))
+        self._insert("INSERT OR REPLACE", _known(table), row)
 
     def rows(self, table: str, **equals: object) -> pd.DataFrame:
         """The rows of one of :data:`TABLES` as a DataFrame, filtered by column equality."""
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
-        where = " AND ".join(f'"{k}" = ?' for k in equals)
-        query = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "") + " ORDER BY rowid"
-        return pd.read_sql_query(query, self._db, params=list(equals.values()))
+        return self._select(_known(table), equals)
 
     def runs(self, **equals: object) -> pd.DataFrame:
         """All runs as a DataFrame, optionally filtered by column equality."""
-        where = " AND ".join(f'"{k}" = ?' for k in equals)
-        query = "SELECT * FROM runs" + (f" WHERE {where}" if where else "") + " ORDER BY id"
-        frame = pd.read_sql_query(query, self._db, params=list(equals.values()))
+        frame = self._select("runs", equals)
         if "is_baseline" in frame:
             frame["is_baseline"] = frame["is_baseline"].astype(bool)
         return frame
+
+    def _insert(self, verb: str, table: str, row: dict[str, Any]) -> None:
+        names = ", ".join(f'"{c}"' for c in row)
+        marks = ", ".join("?" for _ in row)
+        with self._db:
+            self._db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})",
+                             list(row.values()))
+
+    def _select(self, table: str, equals: dict[str, object]) -> pd.DataFrame:
+        """Rows in insertion order (``runs.id`` is its rowid), filtered by column equality."""
+        where = " AND ".join(f'"{k}" = ?' for k in equals)
+        query = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "") + " ORDER BY rowid"
+        return pd.read_sql_query(query, self._db, params=list(equals.values()))
 
     def completed(self) -> set[tuple]:
         """Resume keys (model, dataset, seed, suite, hparams_hash) of runs with status ok."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from results.leaderboard import METRICS
+from results.leaderboard import METRICS, ci_text
 from results.stats import mean_ci, welch_p
 from results.store import Store
 
@@ -123,12 +123,6 @@ def _fmt(value: Any, decimals: int, sign: bool = False) -> str:
     return f"{value:{'+' if sign else ''},.{decimals}f}"
 
 
-def _with_ci(mean: float, half: float, decimals: int) -> str:
-    if not math.isfinite(mean):
-        return ""
-    return _fmt(mean, decimals) + ("" if not math.isfinite(half) else f" ± {_fmt(half, decimals)}")
-
-
 def display_rows(summary: SearchSummary) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a search's comparison as Markdown and HTML show them."""
     metric = summary.metric or "test metric"
@@ -144,8 +138,8 @@ def display_rows(summary: SearchSummary) -> tuple[list[str], list[list[Any]]]:
             shown = f"{r['status']}: {r['error']}" + (f"; {shown}" if shown else "")
         seeds = (str(r["default_n"]) if r["default_n"] == r["tuned_n"]
                  else f"{r['default_n']}/{r['tuned_n']}")
-        rows.append([r["model"], _with_ci(r["default_mean"], r["default_ci95"], decimals),
-                     _with_ci(r["tuned_mean"], r["tuned_ci95"], decimals),
+        rows.append([r["model"], ci_text(r["default_mean"], r["default_ci95"], decimals),
+                     ci_text(r["tuned_mean"], r["tuned_ci95"], decimals),
                      _fmt(r["delta"], decimals, sign=True), _fmt(r["p_value"], 3), seeds,
                      _fmt(r["best_score"], 4), f"{r['completed']}/{r['trials']}",
                      _fmt(r["search_seconds"], 0), _fmt(r["trial_seconds"], 0), shown])
