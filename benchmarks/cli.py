@@ -48,20 +48,52 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _worker_setup(args: argparse.Namespace) -> tuple[str, object, object]:
+    """Backend, device and pool settings from the worker flags, checked before any store is
+    opened: (backend, DevicePlan, PoolSettings)."""
     from benchmarks.devices import select_backend
 
     backend = select_backend(args.backend)
+    if backend == "jax":  # this process only counts devices: leave GPU memory to the workers
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    from benchmarks.devices import select_device
+    from benchmarks.workers.pool import PoolSettings
+    from benchmarks.workers.slots import plan_slots
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if args.workers is not None and args.workers < 1:  # before any backend starts
+        plan_slots(args.workers, 0)
+    device = select_device(args.device, strategy=False)
+    slots = plan_slots(args.workers, device.count if device.kind == "gpu" else 0)
+    pool = PoolSettings(tuple(slots), lease_s=args.lease, timeout_s=args.timeout_per_run,
+                        wait=getattr(args, "wait", False))
+    return backend, device, pool
+
+
+def _console() -> object:
     from rich.console import Console
 
-    from benchmarks.devices import select_device
-    from benchmarks.grid import elapsed, plan_grid, resolve_models, run_grid, summary_tables
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.max_attempts < 1:
+        raise ValueError(f"--max-attempts {args.max_attempts} is not allowed; use 1 or more")
+    backend, device, pool = _worker_setup(args)
+    from benchmarks.grid import (
+        Execution,
+        elapsed,
+        enqueue_grid,
+        plan_grid,
+        resolve_models,
+        run_grid,
+        summary_tables,
+    )
     from benchmarks.harness import Budget
     from benchmarks.suites import get_suite
     from results.store import Store
 
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = _console()
     if args.suite is None and not (args.models and args.datasets):
         raise ValueError("give --suite NAME, or both --models and --datasets")
     suite = get_suite(args.suite) if args.suite else None
@@ -71,28 +103,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size}
     datasets = {n: base.get(n, Budget()).replace(**overrides) for n in names}
     seeds = args.seeds if args.seeds is not None else list(suite.seeds if suite else [0])
-    device = select_device(args.device)
     store = Store(args.store)
     suite_name = args.suite or "adhoc"
     plan = plan_grid(models, datasets, seeds, suite_name, store, not args.no_baselines)
     skipped = sum(p.done for p in plan)
     baselines = "" if args.no_baselines else " + baselines"
+    workers = f"{len(pool.slots)} worker{'s' if len(pool.slots) > 1 else ''} x " \
+              f"{pool.slots[0].threads} threads"
     console.print(f"seqzoo run: suite {suite_name}, {len(models)} models{baselines} x "
                   f"{len(datasets)} "
                   f"datasets x {len(seeds)} seeds = {len(plan)} runs ({skipped} already in "
-                  f"{store.path}), backend {backend}, device {device.kind} ({device.name})")
+                  f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "
+                  f"{workers}")
     if args.dry_run:
         for p in plan:
             console.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
                           f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
+    execution = Execution(backend, args.device, args.data_dir)
+    if args.enqueue_only:
+        cells = enqueue_grid(plan, store, suite_name, execution, args.max_attempts)
+        console.print(f"enqueued {len(cells)} cells in {store.path}; run them with: seqzoo "
+                      f"worker --store {store.path}")
+        return 0
     start = time.perf_counter()
-    records = run_grid(plan, store, device, suite_name, console, args.data_dir)
+    records = run_grid(plan, store, suite_name, execution, pool, console, args.max_attempts)
     for table in summary_tables(records):
         console.print(table)
     failed = sum(r.status != "ok" for r in records)
     console.print(f"{len(records)} runs in {elapsed(start)} ({failed} not ok), stored in "
                   f"{store.path}")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    _, device, pool = _worker_setup(args)
+    from benchmarks.grid import elapsed
+    from benchmarks.workers.pool import Pool
+    from benchmarks.workers.slots import worker_id
+    from results.store import Store
+
+    console = _console()
+    store = Store(args.store)
+    console.print(f"seqzoo worker {worker_id()}: {len(pool.slots)} slots x "
+                  f"{pool.slots[0].threads} threads on {device.kind} ({device.name}), store "
+                  f"{store.path}{', waiting for work' if pool.wait else ''}")
+    start = time.perf_counter()
+    Pool(store, pool, console).run()
+    console.print(f"queue empty after {elapsed(start)}")
     return 0
 
 
@@ -142,7 +200,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from results.store import Store
     from results.tuning_report import write_tuning_report
 
-    if not Path(args.store).exists():
+    if "://" not in args.store and not Path(args.store).exists():
         raise ValueError(f"store {args.store} does not exist; run `seqzoo run --suite quick` "
                          "first or pass --store PATH")
     write = (write_tuning_report(Store(args.store), args.out, args.search) if args.tuning
@@ -156,6 +214,33 @@ def _cmd_data(args: argparse.Namespace) -> int:
     from benchmarks import datacmd
 
     return datacmd.main(args)
+
+
+STORE_HELP = ("results store: a SQLite file path, or a URL such as "
+              "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB (default: %(default)s)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+
+
+def _worker_flags(p: argparse.ArgumentParser) -> None:
+    """Flags shared by ``run`` and ``worker``: backend, device, slots, lease and time limit."""
+    p.add_argument("--device", default="auto", help="auto, cpu, gpu or tpu (default: auto)")
+    p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
+                                     "tensorflow)")
+    p.add_argument("--workers", type=int,
+                   help="worker processes at once, each running one cell in a fresh process "
+                        "with its share of the CPU cores (default: one per GPU, else 1)")
+    p.add_argument("--lease", type=_seconds, default=60.0,
+                   help="seconds a worker holds a cell between heartbeats; a lost worker's "
+                        "cell is queued again after this (default: %(default)s)")
+    p.add_argument("--timeout-per-run", type=_seconds,
+                   help="kill a cell's worker after this many seconds and record it as "
+                        "failed (default: no limit)")
 
 
 DATA_DIR_HELP = ("folder with local copies of the canonical archives (aclImdb_v1.tar.gz, "
@@ -186,17 +271,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_seeds, help="comma list of integer seeds, e.g. 0,1,2")
     p.add_argument("--epochs", type=int, help="maximum epochs (overrides the suite's)")
     p.add_argument("--batch-size", type=int, help="training batch size (overrides the suite's)")
-    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
-                   help="SQLite results file (default: %(default)s)")
-    p.add_argument("--device", default="auto", help="auto, cpu, gpu or tpu (default: auto)")
-    p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
-                                     "tensorflow)")
+    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite", help=STORE_HELP)
+    _worker_flags(p)
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.add_argument("--no-baselines", action="store_true",
                    help="skip the non-neural baselines (majority, TF-IDF, naive, ...)")
+    p.add_argument("--max-attempts", type=int, default=2,
+                   help="claims of a cell before a lost worker's cell is recorded as failed "
+                        "(default: %(default)s)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the grid and which runs the store already holds, then stop")
+    p.add_argument("--enqueue-only", action="store_true",
+                   help="write the grid's cells to the store's queue and stop; `seqzoo worker` "
+                        "processes on any machine then run them")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("worker", help="run queued cells from a shared store until none are "
+                                      "left (join a grid from any machine)")
+    p.add_argument("--store", required=True, help=STORE_HELP)
+    _worker_flags(p)
+    p.add_argument("--wait", action="store_true",
+                   help="keep polling an empty queue for cells enqueued later (stop with "
+                        "Ctrl-C)")
+    p.set_defaults(func=_cmd_worker)
 
     p = sub.add_parser("tune", help="equal-budget keras-tuner searches, every trial stored, "
                                     "default vs tuned compared")
@@ -222,8 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rerun-seeds", type=_seeds, default=[0, 1, 2],
                    help="seeds of the harness re-runs of the default and tuned configs "
                         "(default: 0,1,2)")
-    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
-                   help="SQLite results file (default: %(default)s)")
+    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite", help=STORE_HELP)
     p.add_argument("--dir", default="seqzoo-results/tuning",
                    help="keras-tuner projects, the search manifest and TensorBoard logs "
                         "(default: %(default)s)")
@@ -239,8 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_tune)
 
     p = sub.add_parser("report", help="leaderboard.md/.csv/.html from the results store")
-    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite",
-                   help="SQLite results store (default: seqzoo-results/seqzoo.sqlite)")
+    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite", help=STORE_HELP)
     p.add_argument("--out", default="seqzoo-results/report",
                    help="output folder (default: seqzoo-results/report)")
     p.add_argument("--suite", help="only runs of this suite")

@@ -60,8 +60,12 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def select_device(requested: str = "auto") -> DevicePlan:
+def select_device(requested: str = "auto", strategy: bool = True) -> DevicePlan:
     """Resolve ``auto|cpu|gpu|tpu`` on the active Keras backend.
+
+    With ``strategy=False`` (a process that only plans and hands work to workers) no
+    TensorFlow distribution strategy is built, so the process never initialises a GPU and
+    holds none of its memory.
 
     Raises:
         ValueError: an unknown device, or one the backend cannot see.
@@ -72,7 +76,7 @@ def select_device(requested: str = "auto") -> DevicePlan:
         raise ValueError(f"device {requested!r} is not allowed; use one of {', '.join(DEVICES)}")
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tensorflow_device(requested)
+        return _tensorflow_device(requested, strategy)
     if backend == "jax":
         return _jax_device(requested)
     return _torch_device(requested)
@@ -83,7 +87,7 @@ def _missing(requested: str, backend: str) -> ValueError:
                       "use --device cpu or auto")
 
 
-def _tensorflow_device(requested: str) -> DevicePlan:
+def _tensorflow_device(requested: str, strategy: bool) -> DevicePlan:
     import tensorflow as tf
 
     if requested == "tpu":
@@ -93,8 +97,8 @@ def _tensorflow_device(requested: str) -> DevicePlan:
             tf.tpu.experimental.initialize_tpu_system(resolver)
         except (ValueError, RuntimeError, tf.errors.OpError):
             raise _missing("tpu", "TensorFlow") from None
-        strategy = tf.distribute.TPUStrategy(resolver)
-        return DevicePlan("tpu", "TPU", strategy.num_replicas_in_sync, strategy)
+        tpu = tf.distribute.TPUStrategy(resolver)
+        return DevicePlan("tpu", "TPU", tpu.num_replicas_in_sync, tpu)
     gpus = tf.config.list_physical_devices("GPU")
     if requested == "gpu" and not gpus:
         raise _missing("gpu", "TensorFlow")
@@ -103,12 +107,13 @@ def _tensorflow_device(requested: str) -> DevicePlan:
         name = details.get("device_name", "GPU")
         if len(gpus) > 1:
             return DevicePlan("gpu", f"{name} x{len(gpus)}", len(gpus),
-                              tf.distribute.MirroredStrategy())
-        return DevicePlan("gpu", name, 1, tf.distribute.OneDeviceStrategy("/gpu:0"))
+                              tf.distribute.MirroredStrategy() if strategy else None)
+        return DevicePlan("gpu", name, 1,
+                          tf.distribute.OneDeviceStrategy("/gpu:0") if strategy else None)
     # with no GPU, TensorFlow already places everything on the CPU; a strategy would only add
     # a distributed iterator to the input pipeline
-    strategy = tf.distribute.OneDeviceStrategy("/cpu:0") if gpus else None
-    return DevicePlan("cpu", cpu_name(), 1, strategy)
+    cpu = tf.distribute.OneDeviceStrategy("/cpu:0") if gpus and strategy else None
+    return DevicePlan("cpu", cpu_name(), 1, cpu)
 
 
 def _jax_device(requested: str) -> DevicePlan:

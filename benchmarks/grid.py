@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
-
-import keras
 
 import zoo
 from benchmarks.baselines import baselines_for
-from benchmarks.data import Dataset, dataset_class, open_dataset
-from benchmarks.devices import DevicePlan
-from benchmarks.harness import Budget, run, run_key
+from benchmarks.data import dataset_class
+from benchmarks.harness import Budget, run_key
 from benchmarks.metrics import PRIMARY
+from benchmarks.workers.pool import Pool, PoolSettings
+from results.queue import Cell
 from results.record import RunRecord
 from results.store import Store
 
@@ -78,60 +77,45 @@ def plan_config(model: str, dataset: str, budget: Budget, hparams: dict[str, Any
                        in completed, hparams) for seed in seeds]
 
 
-class _EpochProgress(keras.callbacks.Callback):
-    """Advances a rich progress task by one per epoch."""
+@dataclass(frozen=True)
+class Execution:
+    """How a grid's cells run, copied into every cell so any worker can run it.
 
-    def __init__(self, progress: Any, task: Any) -> None:
-        super().__init__()
-        self.progress, self.task = progress, task
-
-    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        loss = (logs or {}).get("val_loss", float("nan"))
-        self.progress.update(self.task, advance=1, description=f"  epoch {epoch + 1} "
-                             f"val_loss {loss:.4f}")
-
-
-def run_grid(plan: list[PlannedRun], store: Store, device: DevicePlan, suite: str,
-             console: Any, data_dir: str | None = None) -> list[RunRecord]:
-    """Run every not-done cell, storing each record as it finishes; returns the new records.
-
-    ``data_dir`` holds local copies of canonical archives (see :func:`open_dataset`).
+    Attributes:
+        backend: the Keras backend (``tensorflow``, ``jax`` or ``torch``).
+        device: ``auto``, ``cpu``, ``gpu`` or ``tpu``, resolved by each worker.
+        data_dir: local copies of canonical archives (see :func:`open_dataset`).
+        plugins: modules or ``.py`` files each worker imports before it runs a cell.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
-    todo = [p for p in plan if not p.done]
-    records = []
-    data: Dataset | None = None
-    provenance_stored = False
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        grid = progress.add_task("grid", total=len(todo))
-        for cell in todo:
-            progress.update(grid, description=f"{cell.model} / {cell.dataset} / seed {cell.seed}")
-            epochs = progress.add_task("  epoch", total=cell.budget.epochs)
-            if data is None or data.name != cell.dataset:  # the plan is dataset-major
-                data, provenance_stored = open_dataset(cell.dataset, data_dir), False
-            record = run(cell.model, data, cell.seed, cell.budget, device, suite=suite,
-                         hparams=cell.hparams, callbacks=[_EpochProgress(progress, epochs)])
-            if record.dataset_fingerprint and not provenance_stored:
-                store.add_dataset(data.name, data.fingerprint, data.info())
-                provenance_stored = True
-            store.add(record)
-            records.append(record)
-            progress.remove_task(epochs)
-            progress.advance(grid)
-            if record.status != "ok":
-                console.print(f"[yellow]{cell.model} / {cell.dataset} / seed {cell.seed}: "
-                              f"{record.status}: {record.error}[/]")
-    return records
+    backend: str
+    device: str = "auto"
+    data_dir: str | None = None
+    plugins: tuple[str, ...] = ()
+
+    def cell(self, planned: PlannedRun, suite: str) -> Cell:
+        """The queue cell of ``planned``."""
+        return Cell(planned.model, planned.dataset, planned.seed, suite, planned.key,
+                    {"budget": asdict(planned.budget), "hparams": planned.hparams,
+                     "backend": self.backend, "device": self.device,
+                     "data_dir": self.data_dir, "plugins": list(self.plugins)})
+
+
+def enqueue_grid(plan: list[PlannedRun], store: Store, suite: str, execution: Execution,
+                 max_attempts: int = 2) -> list[Cell]:
+    """Write the plan's not-done cells to the store's queue; the cells."""
+    cells = [execution.cell(p, suite) for p in plan if not p.done]
+    store.enqueue(cells, max_attempts)
+    return cells
+
+
+def run_grid(plan: list[PlannedRun], store: Store, suite: str, execution: Execution,
+             pool: PoolSettings, console: Any, max_attempts: int = 2) -> list[RunRecord]:
+    """Enqueue the plan's not-done cells and work until every one of them is finished, here
+    or by workers elsewhere; their records, in plan order."""
+    keys = [c.key for c in enqueue_grid(plan, store, suite, execution, max_attempts)]
+    Pool(store, pool, console, keys).run()
+    return store.records(keys)
 
 
 def summary_tables(records: list[RunRecord]) -> list[Any]:

@@ -81,3 +81,12 @@ def inference_throughput(predict: Callable[[np.ndarray], Any], x: np.ndarray, ba
 def peak_host_mib() -> float:
     """Peak resident set size of this process so far, in MiB (Linux ``ru_maxrss`` is KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_host_mib() -> float | None:
+    """Resident set size of this process now, in MiB (Linux ``/proc``; ``None`` elsewhere)."""
+    try:
+        resident_pages = int(open("/proc/self/statm").read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return resident_pages * resource.getpagesize() / 2**20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -15,6 +16,11 @@ class RunRecord:
     """Everything one benchmark run produced; ``None`` where a figure does not apply.
 
     Units: seconds, samples/s, milliseconds for latency, MiB for memory, FLOPs per sample.
+    ``peak_host_mib`` is the peak resident memory of the process that ran it (a fresh worker
+    per run under ``seqzoo run``); ``host_mib_at_start`` its resident memory after imports,
+    before the run loaded data or built a model, so their difference is the run's own share.
+    ``worker`` names the worker (``host:pid``), ``attempt`` counts claims of its cell,
+    ``threads`` is the worker's CPU thread budget and ``gpu`` the GPU it was pinned to.
     """
 
     # ids
@@ -62,6 +68,12 @@ class RunRecord:
     dataset_fingerprint: str | None = None
     dataset_version: str | None = None
     extra: str = field(default="{}")
+    # the worker process that ran it (schema 4)
+    worker: str | None = None
+    attempt: int | None = None
+    threads: int | None = None
+    gpu: str | None = None
+    host_mib_at_start: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -70,6 +82,20 @@ class RunRecord:
     def to_row(self) -> dict[str, Any]:
         """The record as a flat dict (column -> value)."""
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RunRecord:
+        """A record from a stored row: unknown columns ignored, NaN and NULL read as missing
+        (the field's default), integers and booleans restored from their column types."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = row.get(f.name)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            kind = str(f.type)
+            values[f.name] = (bool(value) if kind.startswith("bool")
+                              else int(value) if kind.startswith("int") else value)
+        return cls(**values)
 
     @classmethod
     def columns(cls) -> list[str]:
@@ -88,3 +114,4 @@ def hparams_hash(hparams: dict[str, Any]) -> str:
     """A short stable hash of resolved hyperparameters and budget (the resume key part)."""
     blob = json.dumps(hparams, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+

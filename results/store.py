@@ -1,112 +1,140 @@
-"""The results store: SQLite, one transaction per record, a schema version in the file."""
+"""The results store: SQLAlchemy 2 Core over SQLite (a path, the default) or PostgreSQL (a URL).
+
+Both give the same schema, the same migrations and the same DataFrames. The work queue that
+hands grid cells to workers lives in the same database (see :mod:`results.queue`).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection, inspect, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 
+from results import schema
+from results.dialects import DIALECTS
+from results.queue import WorkQueue, insert_run
 from results.record import RunRecord
+from results.schema import APPLICATION, RESUME_KEY, SCHEMA_VERSION, known_table
 
-SCHEMA_VERSION = 3  # 2 added the datasets table, 3 the tuning tables
-APPLICATION = "seqzoo"
 DEFAULT_PATH = Path("seqzoo-results") / "seqzoo.sqlite"
-RESUME_KEY = ("model", "dataset", "seed", "suite", "hparams_hash")
-#: tables beside ``runs``: column definitions, then the primary key. A row written again under
-#: the same key replaces the old one, so a retried tuning trial is never counted twice.
-TABLES: dict[str, tuple[str, str]] = {
-    "datasets": ("fingerprint TEXT, name TEXT, info TEXT", "fingerprint"),
-    "tuning_searches": ("search_id TEXT, created_at TEXT, objective TEXT, direction TEXT, "
-                        "settings TEXT", "search_id"),
-    "tuning_models": ("search_id TEXT, model TEXT, status TEXT, error TEXT, best_trial TEXT, "
-                      "best_hparams TEXT, default_hash TEXT, tuned_hash TEXT, "
-                      "search_seconds REAL", "search_id, model"),
-    "tuning_trials": ("search_id TEXT, model TEXT, trial_id TEXT, tuner_id TEXT, status TEXT, "
-                      "score REAL, hparams TEXT, started_at TEXT, wall_seconds REAL, "
-                      "message TEXT", "search_id, model, trial_id"),
-    "tuning_executions": ("search_id TEXT, model TEXT, trial_id TEXT, execution INTEGER, "
-                          "tuner_id TEXT, seed INTEGER, status TEXT, error TEXT, score REAL, "
-                          "hparams TEXT, epochs_run INTEGER, history TEXT, started_at TEXT, "
-                          "wall_seconds REAL", "search_id, model, trial_id, execution"),
-}
+URL_HELP = "a file path (SQLite), sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
 
-
-def _known(table: str) -> str:
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
-    return table
+__all__ = ["DEFAULT_PATH", "RESUME_KEY", "SCHEMA_VERSION", "Store", "StoreError"]
 
 
 class StoreError(ValueError):
-    """A store that cannot be used: unwritable, not a seqzoo database, or a newer schema."""
+    """A store that cannot be used: a bad URL, an unreachable server, refused credentials, an
+    unwritable path, a database that is not seqzoo's, or a newer schema."""
 
 
-class Store:
-    """A SQLite results store.
+def parse_location(location: str | Path) -> URL:
+    """The SQLAlchemy URL of a store given as a path or a URL; :class:`StoreError` if neither."""
+    text_ = str(location)
+    if "://" not in text_:
+        return URL.create("sqlite", database=text_)
+    try:
+        url = make_url(text_)
+    except ArgumentError:
+        raise StoreError(f"store {text_!r} is not a valid URL; use {URL_HELP}") from None
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend not in DIALECTS:
+        raise StoreError(f"store URL dialect {backend!r} is not supported; use {URL_HELP}")
+    if backend == "postgresql" and "+" in url.drivername and driver != "psycopg":
+        raise StoreError(f"store URL driver {driver!r} is not supported; seqzoo talks to "
+                         "PostgreSQL through psycopg 3: postgresql+psycopg://...")
+    if backend == "sqlite" and not url.database:
+        raise StoreError("store sqlite:// has no file; workers share a store through a file: "
+                         "sqlite:///PATH")
+    return url
+
+
+class Store(WorkQueue):
+    """A results store: runs, dataset provenance, tuning rows and the work queue.
 
     Args:
-        path: the database file; created (with its folder) if missing.
+        location: a SQLite file path (created with its folder if missing) or a database URL
+            (``sqlite:///PATH``, ``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``).
 
     Example:
         >>> store = Store("seqzoo-results/seqzoo.sqlite")
         >>> store.add(record); store.runs(dataset="mr_polarity")
     """
 
-    def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
-        self.path = Path(path)
+    def __init__(self, location: str | Path = DEFAULT_PATH) -> None:
+        url = parse_location(location)
+        self.dialect = DIALECTS[url.get_backend_name()]
+        #: where the store is, for messages: the file path, or the URL without its password
+        self.path: Path | str = (Path(url.database) if self.dialect.name == "sqlite"
+                                 else url.render_as_string(hide_password=True))
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            exists = self.path.exists() and self.path.stat().st_size > 0
-            # several tuning workers may write one file: wait for the lock, do not fail
-            self._db = sqlite3.connect(self.path, timeout=120)
-            if exists:
-                self._check()
-            else:
-                self._create()
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"store {self.path} is not a seqzoo database ({error})") from None
+            if isinstance(self.path, Path):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = self.dialect.engine(url)
+            with self.dialect.write(self.engine) as connection:
+                self.dialect.lock_schema(connection)
+                self._open(connection)
         except OSError as error:
-            raise StoreError(f"store path {self.path} is not writable ({error.strerror})") from None
+            raise StoreError(f"store path {self.path} is not writable ({error.strerror})"
+                             ) from None
+        except SQLAlchemyError as error:
+            raise self._error(error) from None
 
-    def _create(self) -> None:
-        columns = ", ".join(f'"{c}" {t}' for c, t in RunRecord.column_types().items())
-        with self._db:  # IF NOT EXISTS: two processes may create the same new file at once
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                                 [("application", APPLICATION),
-                                  ("schema_version", str(SCHEMA_VERSION))])
-            self._db.execute("CREATE TABLE IF NOT EXISTS runs "
-                             f"(id INTEGER PRIMARY KEY AUTOINCREMENT, {columns})")
-            self._create_tables()
+    def _error(self, error: SQLAlchemyError) -> StoreError:
+        """One line for why the database could not be opened."""
+        reason = str(getattr(error, "orig", None) or error).strip()
+        lines = [line.strip() for line in reason.splitlines() if line.strip()]
+        first = lines[0].removeprefix("connection failed: ") if lines else type(error).__name__
+        if self.dialect.name == "sqlite":
+            if isinstance(error, OperationalError) and "unable to open" in first:
+                return StoreError(f"store path {self.path} is not writable ({first})")
+            if isinstance(error, DatabaseError):
+                return StoreError(f"store {self.path} is not a seqzoo database ({first})")
+        return StoreError(f"cannot open store {self.path}: {first}")
 
-    def _create_tables(self) -> None:
-        for name, (columns, key) in TABLES.items():
-            self._db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}, "
-                             f"PRIMARY KEY ({key}))")
-
-    def _check(self) -> None:
-        try:
-            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError:
-            meta = {}
+    def _open(self, connection: Connection) -> None:
+        """Create the schema in an empty database, check a seqzoo one, migrate an older one."""
+        tables = set(inspect(connection).get_table_names())
+        if "meta" not in tables:
+            if tables:
+                raise StoreError(f"store {self.path} is not a seqzoo database (it holds tables "
+                                 f"{', '.join(sorted(tables)[:5])}); use a new file or database")
+            schema.metadata.create_all(connection)
+            connection.execute(schema.meta.insert(), [
+                {"key": "application", "value": APPLICATION},
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+            return
+        meta = dict(connection.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
         if meta.get("application") != APPLICATION:
             raise StoreError(f"store {self.path} is not a seqzoo database")
         version = int(meta.get("schema_version", 0))
         if version > SCHEMA_VERSION:
             raise StoreError(f"store {self.path} has schema version {version}, newer than this "
                              f"seqzoo's {SCHEMA_VERSION}; upgrade seqzoo")
-        if version < SCHEMA_VERSION:  # additive migration: new tables only
-            with self._db:
-                self._create_tables()
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                                 (str(SCHEMA_VERSION),))
+        if version < SCHEMA_VERSION:
+            self._migrate(connection)
 
-    def add(self, record: RunRecord) -> None:
-        """Insert one record in its own transaction."""
-        self._insert("INSERT", "runs", record.to_row())
+    def _migrate(self, connection: Connection) -> None:
+        """Additive migration: missing tables are created, missing ``runs`` columns added."""
+        schema.metadata.create_all(connection)
+        have = {c["name"] for c in inspect(connection).get_columns("runs")}
+        for column in schema.runs.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f'ALTER TABLE runs ADD COLUMN "{column.name}" {kind}')
+        connection.execute(schema.meta.update().where(schema.meta.c.key == "schema_version")
+                           .values(value=str(SCHEMA_VERSION)))
+
+    # -- runs and keyed tables ------------------------------------------------------------------
+
+    def add(self, record: RunRecord) -> int:
+        """Insert one record in its own transaction; its row id."""
+        with self.dialect.write(self.engine) as connection:
+            return insert_run(connection, record)
 
     def add_dataset(self, name: str, fingerprint: str, info: dict[str, Any]) -> None:
         """Keep a dataset's provenance (``Dataset.info()``) once per fingerprint."""
@@ -115,43 +143,45 @@ class Store:
 
     def datasets(self) -> dict[str, dict[str, Any]]:
         """Provenance of every dataset seen, keyed by fingerprint."""
-        rows = self._db.execute("SELECT fingerprint, info FROM datasets").fetchall()
+        table = schema.keyed["datasets"]
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table.c.fingerprint, table.c.info)).all()
         return {fingerprint: json.loads(info) for fingerprint, info in rows}
 
     def put(self, table: str, row: dict[str, Any]) -> None:
-        """Insert ``row`` into one of :data:`TABLES`, replacing a row with the same key, in its
-        own transaction."""
-        self._insert("INSERT OR REPLACE", _known(table), row)
+        """Insert ``row`` into one of the keyed tables, replacing a row with the same key, in
+        its own transaction."""
+        target = known_table(table)
+        keys = [c.name for c in target.primary_key.columns]
+        with self.dialect.write(self.engine) as connection:
+            connection.execute(self.dialect.upsert(target, [row], keys))
 
     def rows(self, table: str, **equals: object) -> pd.DataFrame:
-        """The rows of one of :data:`TABLES` as a DataFrame, filtered by column equality."""
-        return self._select(_known(table), equals)
+        """The rows of one of the keyed tables as a DataFrame, filtered by column equality, in
+        key order."""
+        target = known_table(table)
+        return self._frame(target, equals, list(target.primary_key.columns))
 
     def runs(self, **equals: object) -> pd.DataFrame:
-        """All runs as a DataFrame, optionally filtered by column equality."""
-        frame = self._select("runs", equals)
-        if "is_baseline" in frame:
-            frame["is_baseline"] = frame["is_baseline"].astype(bool)
+        """All runs, in the order they were stored, optionally filtered by column equality."""
+        frame = self._frame(schema.runs, equals, [schema.runs.c.id])
+        frame["is_baseline"] = frame["is_baseline"].astype(bool)
         return frame
 
-    def _insert(self, verb: str, table: str, row: dict[str, Any]) -> None:
-        names = ", ".join(f'"{c}"' for c in row)
-        marks = ", ".join("?" for _ in row)
-        with self._db:
-            self._db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})",
-                             list(row.values()))
-
-    def _select(self, table: str, equals: dict[str, object]) -> pd.DataFrame:
-        """Rows in insertion order (``runs.id`` is its rowid), filtered by column equality."""
-        where = " AND ".join(f'"{k}" = ?' for k in equals)
-        query = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "") + " ORDER BY rowid"
-        return pd.read_sql_query(query, self._db, params=list(equals.values()))
+    def _frame(self, table: Any, equals: dict[str, object], order: list[Any]) -> pd.DataFrame:
+        query = select(table).where(*(table.c[k] == v for k, v in equals.items()))
+        with self.engine.connect() as connection:
+            return pd.read_sql_query(query.order_by(*order), connection)
 
     def completed(self) -> set[tuple]:
         """Resume keys (model, dataset, seed, suite, hparams_hash) of runs with status ok."""
-        cols = ", ".join(f'"{c}"' for c in RESUME_KEY)
-        return set(self._db.execute(f"SELECT {cols} FROM runs WHERE status = 'ok'").fetchall())
+        runs = schema.runs
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(*(runs.c[k] for k in RESUME_KEY))
+                                      .where(runs.c.status == "ok")).all()
+        return {tuple(row) for row in rows}
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close every pooled connection."""
+        self.engine.dispose()
+

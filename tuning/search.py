@@ -24,8 +24,10 @@ import keras
 import zoo
 from benchmarks.data import Dataset, dataset_class, open_dataset
 from benchmarks.devices import select_device
-from benchmarks.grid import plan_config, run_grid
+from benchmarks.grid import Execution, plan_config, run_grid
 from benchmarks.harness import Budget, run_key
+from benchmarks.workers.pool import PoolSettings
+from benchmarks.workers.slots import plan_slots
 from results.store import Store
 from tuning.hypermodel import ZooHyperModel, objective_for, search_space_of
 from tuning.space import check_search_space
@@ -312,4 +314,7 @@ def _rerun(store: Store, search_id: str, settings: TuneSettings, seeds: tuple[in
     todo = sum(not p.done for p in plan)
     console.print(f"re-running default and tuned configs: {len(plan)} runs ({len(plan) - todo} "
                   f"already in {store.path})")
-    run_grid(plan, store, select_device("auto"), suite, console, data_dir)
+    device = select_device("auto", strategy=False)
+    slots = plan_slots(None, device.count if device.kind == "gpu" else 0)
+    run_grid(plan, store, suite, Execution(keras.backend.backend(), "auto", data_dir),
+             PoolSettings(tuple(slots)), console)

@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from results.record import STATUSES, RunRecord, hparams_hash
-from results.store import SCHEMA_VERSION, TABLES, Store, StoreError
+from results.schema import KEYED as TABLES
+from results.store import SCHEMA_VERSION, Store, StoreError
 
 
 def _record(**kw) -> RunRecord:
