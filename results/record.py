@@ -105,7 +105,7 @@ class RunRecord:
     @classmethod
     def column_types(cls) -> dict[str, str]:
         """SQL type per column."""
-        sql = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}
+        sql = {"int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
         return {f.name: next((v for k, v in sql.items() if str(f.type).startswith(k)), "TEXT")
                 for f in fields(cls)}
 

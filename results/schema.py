@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     Integer,
@@ -29,7 +30,8 @@ APPLICATION = "seqzoo"
 #: the columns that identify a run for resume, and a queued cell
 RESUME_KEY = ("model", "dataset", "seed", "suite", "hparams_hash")
 
-_TYPES: dict[str, type[TypeEngine]] = {"INTEGER": BigInteger, "REAL": Double, "TEXT": Text}
+_TYPES: dict[str, type[TypeEngine]] = {"INTEGER": BigInteger, "REAL": Double, "TEXT": Text,
+                                       "BOOLEAN": Boolean}
 
 #: tables beside ``runs`` and ``cells``: (column, type) pairs, then the primary key. A row
 #: written again under the same key replaces the old one, so a retried tuning trial is never

@@ -39,7 +39,7 @@ def parse_location(location: str | Path) -> URL:
         return URL.create("sqlite", database=text_)
     try:
         url = make_url(text_)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(f"store {text_!r} is not a valid URL; use {URL_HELP}") from None
     backend, driver = url.get_backend_name(), url.get_driver_name()
     if backend not in DIALECTS:

@@ -24,3 +24,36 @@ def prepared():
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    """The admin URL of a PostgreSQL server for this test session: ``SEQZOO_TEST_POSTGRES_URL``,
+    or a throwaway server (skipped, saying how to enable it, where PostgreSQL is missing)."""
+    from postgres import SKIP_REASON, configured_url, find_binaries, throwaway_server
+
+    configured = configured_url()
+    if configured is not None:
+        yield configured
+        return
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip(SKIP_REASON)
+    with throwaway_server(binaries) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin):
+    """A new empty database on the session's PostgreSQL server, as a URL string."""
+    from postgres import new_database
+
+    return new_database(postgres_admin).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path):
+    """A new store location on each dialect: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.sqlite")
+    return request.getfixturevalue("postgres_url")
