@@ -23,6 +23,11 @@ from results.store import Store
         (["--suite", "smoke", "--device", "abacus"], "device 'abacus' is not allowed"),
         (["--suite", "smoke", "--backend", "mxnet"], "backend 'mxnet' is not allowed"),
         (["--models", "lstm"], "give --suite NAME, or both --models and --datasets"),
+        (["--suite", "smoke", "--workers", "0"], "--workers 0 is not allowed; use 1 or more"),
+        (["--suite", "smoke", "--workers", "-3"], "--workers -3 is not allowed"),
+        (["--suite", "smoke", "--max-attempts", "0"], "--max-attempts 0 is not allowed"),
+        (["--suite", "smoke", "--lease", "0.5"], "--lease 0.5 is not allowed"),
+        (["--suite", "smoke", "--timeout-per-run", "-1"], "--timeout-per-run -1 is not allowed"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(argv, message, tmp_path, capsys) -> None:
@@ -54,7 +59,7 @@ def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
     store = tmp_path / "smoke.sqlite"
     env = {**os.environ, "COLUMNS": "120"}
     cmd = [sys.executable, "-m", "benchmarks.cli", "run", "--suite", "smoke", "--store",
-           str(store)]
+           str(store), "--workers", "2"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = Store(store).runs()
@@ -92,6 +97,17 @@ def test_canonical_suite_plans_offline(tmp_path, capsys) -> None:
     assert "7 models + baselines x 3 datasets x 3 seeds = 84 runs" in " ".join(out.split())
     for name in ("imdb", "speech_commands", "jena_climate"):
         assert f"/ {name} / seed 2" in out
+
+
+@pytest.mark.parametrize(("store", "message"), [
+    ("mysql://u:p@localhost/db", "store URL dialect 'mysql' is not supported"),
+    ("postgresql+psycopg://u:pw@127.0.0.1:1/db", 'connection to server at "127.0.0.1", port 1'),
+])
+def test_bad_store_url_is_one_line(store, message, capsys) -> None:
+    for command in (["run", "--suite", "smoke"], ["worker"], ["report"]):
+        assert main([*command, "--store", store]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("seqzoo: error:") and message in err and "\n" not in err
 
 
 def test_report_errors_are_one_line(tmp_path, capsys) -> None:
