@@ -167,8 +167,9 @@ def _metrics(location: str) -> dict[tuple, tuple]:
 
 def _same_cells_twice(tmp_path, grid: list[str]) -> None:
     """Run ``grid`` in two new stores, each cell in a fresh worker: the quality metrics agree
-    to float32 round-off. (Bit-identical in 10 of 11 paired gru/attention_lstm runs measured;
-    one pair differed in the 7th significant digit, see the isolation issue's note.)"""
+    to float32 round-off. (Of 12 fresh-worker runs of the same gru and attention_lstm cells on
+    appliances_energy, 11 gave bit-identical metrics; one gru run differed in the 7th
+    significant digit.)"""
     stores = [str(tmp_path / f"{i}.sqlite") for i in range(2)]
     for location in stores:
         proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", "run", *grid, "--store",
