@@ -1,9 +1,12 @@
 """Analytic forward FLOPs per sample of the recurrent and attention layers of a model.
 
 Counts multiply-adds as 2 FLOPs over the matrix products that dominate cost: gate
-projections of RNN/LSTM/GRU cells, and the Q/K/V/output projections, score and context
-products and feed-forward layers of transformer blocks. Embeddings, norms, activations and
-heads are excluded; the figure is for comparing how cost grows with sequence length.
+projections of RNN/LSTM/GRU cells; the Q/K/V/output projections, score and context products
+and feed-forward layers of transformer blocks; and, for the linear-recurrent blocks, their
+projections, MLP, causal convolution, and the scan's multiply-add per state element and step
+(S4D's complex state counts 4 real multiply-adds, plus its readout). Embeddings, norms,
+activations and heads are excluded; the figure is for comparing how cost grows with sequence
+length.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import keras
 
 from zoo.layers import TransformerBlock
+from zoo.linear_rnn import S4D, LinearRNNBlock, Mamba, MinRNN
 
 _GATES = {keras.layers.SimpleRNN: 1, keras.layers.LSTM: 4, keras.layers.GRU: 3}
 
@@ -30,6 +34,23 @@ def _block_flops(block: TransformerBlock, steps: int) -> int:
     return 2 * (projections + attention + feed_forward)
 
 
+def _linear_rnn_flops(block: LinearRNNBlock, steps: int) -> int:
+    mixer, width = block.mixer, block.norm.gamma.shape[0]
+    mlp = 2 * 2 * width * block.mlp_ratio * width if block.mlp_ratio else 0
+    if isinstance(mixer, MinRNN):
+        per_step = 2 * width * mixer.proj.units + 2 * width
+    elif isinstance(mixer, S4D):
+        state = width * mixer.a_im.shape[1]
+        per_step = 2 * 4 * state + 2 * 2 * state + 2 * width * 2 * width
+    else:
+        assert isinstance(mixer, Mamba)
+        inner, state = mixer.skip.shape[0], mixer.d_state
+        per_step = 2 * (width * 2 * inner + mixer.d_conv * inner
+                        + inner * (mixer.rank + 2 * state) + mixer.rank * inner
+                        + 2 * inner * state + inner * width)
+    return steps * (per_step + mlp)
+
+
 def forward_flops(model: keras.Model, seq_len: int) -> int:
     """Analytic forward FLOPs for one sample of ``seq_len`` steps (recurrent + attention)."""
     total = 0
@@ -38,4 +59,6 @@ def forward_flops(model: keras.Model, seq_len: int) -> int:
             total += _recurrent_flops(layer, seq_len)
         elif isinstance(layer, TransformerBlock):
             total += _block_flops(layer, seq_len)
+        elif isinstance(layer, LinearRNNBlock):
+            total += _linear_rnn_flops(layer, seq_len)
     return total

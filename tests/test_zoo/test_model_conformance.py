@@ -72,10 +72,13 @@ def test_info_is_complete(name: str) -> None:
     assert info.search_space is not None
 
 
-def test_seven_families_registered() -> None:
-    expected = {"rnn", "lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm", "transformer"}
+def test_eleven_families_registered() -> None:
+    expected = {"rnn", "lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm", "transformer",
+                "mingru", "minlstm", "s4d", "mamba"}
     assert expected <= set(zoo.list_models())
-    assert zoo.list_models("*lstm*") == ["attention_lstm", "bilstm", "lstm", "stacked_lstm"]
+    assert len({zoo.get_model_info(n).family for n in expected}) == 11
+    assert zoo.list_models("*lstm*") == ["attention_lstm", "bilstm", "lstm", "minlstm",
+                                         "stacked_lstm"]
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm"])

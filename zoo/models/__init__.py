@@ -1,5 +1,5 @@
 """Model families; importing this package registers every model id."""
 
-from zoo.models import attention_lstm, recurrent, transformer
+from zoo.models import attention_lstm, modern, recurrent, transformer
 
-__all__ = ["attention_lstm", "recurrent", "transformer"]
+__all__ = ["attention_lstm", "modern", "recurrent", "transformer"]
