@@ -7,7 +7,8 @@ from shapes import TINY_BUDGET
 
 import zoo
 from benchmarks.cli import main
-from results.store import TABLES, Store
+from results.schema import KEYED as TABLES
+from results.store import Store
 from tuning.search import TuneSettings, tune
 from zoo.models.recurrent import _create_recurrent
 
