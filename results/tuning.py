@@ -94,7 +94,8 @@ def _model_row(model: dict[str, Any], trials: pd.DataFrame, runs: pd.DataFrame,
 
 
 def tuning_summaries(store: Store, search: str | None = None) -> list[SearchSummary]:
-    """A :class:`SearchSummary` per search in ``store`` (or just ``search``)."""
+    """A :class:`SearchSummary` per search in ``store`` (or just ``search``), its models in the
+    order the search listed them."""
     searches = store.rows("tuning_searches", **({"search_id": search} if search else {}))
     if searches.empty:
         known = ", ".join(store.rows("tuning_searches")["search_id"]) or "none"
@@ -104,15 +105,19 @@ def tuning_summaries(store: Store, search: str | None = None) -> list[SearchSumm
     summaries = []
     for s in searches.to_dict("records"):
         search_id, higher = s["search_id"], s["direction"] == "max"
+        settings = json.loads(s["settings"])
         trials = store.rows("tuning_trials", search_id=search_id)
+        rank = {m: i for i, m in enumerate(settings.get("models", []))}
         models = store.rows("tuning_models", search_id=search_id)
+        models = (models.assign(rank=models["model"].map(rank).fillna(len(rank)))
+                  .sort_values("rank", kind="stable").drop(columns="rank"))
         runs = store.runs(suite=f"tune:{search_id}")
         metric = runs["primary_metric"].dropna().iloc[0] if len(runs.dropna(
             subset=["primary_metric"])) else None
         table = pd.DataFrame([_model_row(m, trials, runs, metric, higher)
                               for m in models.to_dict("records")])
         curves = {m: best_so_far(trials[trials["model"] == m], higher) for m in models["model"]}
-        summaries.append(SearchSummary(search_id, json.loads(s["settings"]), s["objective"],
+        summaries.append(SearchSummary(search_id, settings, s["objective"],
                                        higher, metric, table, curves))
     return summaries
 

@@ -6,6 +6,7 @@ numbers."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -140,6 +141,27 @@ def test_kill_9_of_a_worker_mid_cell_loses_and_duplicates_nothing(tmp_path) -> N
     assert sorted(attempts.values()) == [1] * 7 + [2]
     [record] = store.records([held.key])
     assert record.attempt == 2 and record.worker.endswith(f":{survivor.pid}")
+
+
+def test_ctrl_c_hands_held_cells_back(tmp_path) -> None:
+    location = str(tmp_path / "s.sqlite")
+    runner = _seqzoo("run", *SMALL_GRID, "--models", "gru", "--store", location)
+    store, deadline = None, time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (tmp_path / "s.sqlite").exists():
+            store = Store(location)
+            if any(status == "running" for _, status, _ in store.cells()):
+                break
+        time.sleep(0.2)
+    assert store is not None, "the run never claimed a cell"
+    runner.send_signal(signal.SIGINT)
+    output, _ = runner.communicate(timeout=60)
+    assert runner.returncode == 130, output[-3000:]
+    assert "interrupted" in output
+    cells = store.cells()
+    assert cells and all(status in ("queued", "done") for _, status, _ in cells)
+    assert all(cell.attempts == 0 for cell, status, _ in cells if status == "queued")
+    assert len(store.runs()) == sum(status == "done" for _, status, _ in cells)
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
