@@ -65,8 +65,8 @@ def _worker_setup(args: argparse.Namespace) -> tuple[str, object, object]:
         plan_slots(args.workers, 0)
     device = select_device(args.device, strategy=False)
     slots = plan_slots(args.workers, device.count if device.kind == "gpu" else 0)
-    pool = PoolSettings(tuple(slots), lease_s=args.lease, timeout_s=args.timeout_per_run,
-                        wait=getattr(args, "wait", False))
+    pool = PoolSettings(tuple(slots), backend, lease_s=args.lease,
+                        timeout_s=args.timeout_per_run, wait=getattr(args, "wait", False))
     return backend, device, pool
 
 

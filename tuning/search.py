@@ -316,5 +316,6 @@ def _rerun(store: Store, search_id: str, settings: TuneSettings, seeds: tuple[in
                   f"already in {store.path})")
     device = select_device("auto", strategy=False)
     slots = plan_slots(None, device.count if device.kind == "gpu" else 0)
-    run_grid(plan, store, suite, Execution(keras.backend.backend(), "auto", data_dir),
-             PoolSettings(tuple(slots)), console)
+    backend = keras.backend.backend()
+    run_grid(plan, store, suite, Execution(backend, "auto", data_dir),
+             PoolSettings(tuple(slots), backend), console)

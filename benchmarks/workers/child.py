@@ -1,9 +1,12 @@
-"""A worker process, born for one cell: ``python -m benchmarks.workers.child JOB RESULT``.
+"""A worker process, born for one cell: ``python -m benchmarks.workers.child``.
 
-``JOB`` is a JSON file holding the cell (its key, spec and attempt). The process selects the
-cell's Keras backend, caps its CPU threads to the slot's budget (``SEQZOO_THREADS``), imports
-the spec's plugins, runs ``harness.run`` and writes ``{"record": ..., "dataset": ...}`` to
-``RESULT`` atomically. A failure to even open the dataset is a failed record too; anything
+The parent starts it with the slot's environment (``KERAS_BACKEND``, the thread caps,
+``SEQZOO_THREADS``, GPU pinning) before it has a cell for it, so the backend imports while the
+slot's previous cell still runs. Then the parent writes one line to its standard input,
+``JOB<TAB>RESULT``: ``JOB`` is a JSON file holding the cell (key, spec, attempt). The process
+caps its CPU threads, imports the spec's plugins, runs ``harness.run`` and writes
+``{"record": ..., "dataset": ...}`` to ``RESULT`` atomically; end of input instead means it is
+not needed, and it exits. A failure to even open the dataset is a failed record too; anything
 that kills the process (a signal, an OOM kill) is the parent's to record. The process exits
 when its parent does, so a killed worker leaves no orphan training.
 """
@@ -47,12 +50,15 @@ def _cap_threads(threads: int) -> None:
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Run the job's cell; ``{"record": row, "dataset": provenance or None}``."""
+    import keras
+
     from results.queue import Cell
 
     cell = Cell(**job["cell"])
     spec = cell.spec
-    os.environ["KERAS_BACKEND"] = spec.get("backend") or os.environ.get("KERAS_BACKEND",
-                                                                        "tensorflow")
+    if spec.get("backend", keras.backend.backend()) != keras.backend.backend():
+        raise RuntimeError(f"worker started with backend {keras.backend.backend()!r} was given "
+                           f"a {spec['backend']!r} cell")
     from benchmarks.data import open_dataset
     from benchmarks.harness import Budget, error_line, run
     from benchmarks.measure import current_host_mib
@@ -80,11 +86,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return {"record": record.to_row(), "dataset": dataset}
 
 
-def main(argv: list[str]) -> int:
-    """Entry point: read the job, run it, write the result file."""
-    job_path, result_path = (Path(a) for a in argv)
+def main() -> int:
+    """Entry point: import the backend, wait for the job line, run it, write the result."""
     _exit_with_parent(int(os.environ.get("SEQZOO_PARENT_PID", os.getppid())))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import benchmarks.data
+    import benchmarks.harness  # noqa: F401  (the imports a cell needs, done while waiting)
+
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0
+    job_path, result_path = (Path(part) for part in line.split("\t"))
     result = run_job(json.loads(job_path.read_text()))
     partial = result_path.with_suffix(".partial")
     partial.write_text(json.dumps(result, default=str))
@@ -93,4 +105,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -1,8 +1,10 @@
 """The worker loop: claim cells from the store, run each in a fresh process, store its record.
 
-One loop drives every slot of this machine. For each free slot it claims a cell, writes the
-cell to a job file and spawns ``python -m benchmarks.workers.child`` with the slot's thread cap
-and GPU pinning. While children run it renews their leases; when one exits it stores the record
+One loop drives every slot of this machine. Each slot keeps one fresh worker process ready
+(``python -m benchmarks.workers.child`` with the slot's backend, thread cap and GPU pinning),
+importing its backend while the slot's current cell runs. For each free slot the loop claims a
+cell, writes it to a job file and hands it to the ready process, then starts the slot's next
+one. While children run it renews their leases; when one exits it stores the record
 it wrote, or, if it crashed (a signal, an OOM kill, a non-zero exit) or ran past the time limit,
 a ``failed`` record naming the cause with the tail of its output. Ctrl-C kills the children and
 hands their cells back to the queue.
@@ -42,6 +44,8 @@ class PoolSettings:
 
     Attributes:
         slots: the worker slots (see :func:`benchmarks.workers.slots.plan_slots`).
+        backend: the Keras backend ready processes import before they have a cell (a cell of
+            another backend gets a process started for it).
         lease_s: seconds a claim holds a cell without a heartbeat; a lost worker's cell is
             queued again this long after its last heartbeat.
         timeout_s: seconds one cell may run before its worker is killed (``None``: no limit).
@@ -49,6 +53,7 @@ class PoolSettings:
     """
 
     slots: tuple[Slot, ...]
+    backend: str = "tensorflow"
     lease_s: float = 60.0
     timeout_s: float | None = None
     wait: bool = False
@@ -62,15 +67,59 @@ class PoolSettings:
 
 
 @dataclass
+class _Process:
+    """A fresh worker process, its folder (job, result, output) and its backend."""
+
+    process: subprocess.Popen
+    folder: Path
+    backend: str
+
+    @classmethod
+    def spawn(cls, slot: Slot, backend: str) -> _Process:
+        """Start a worker process for ``slot``; it imports ``backend`` and waits for a job."""
+        folder = Path(tempfile.mkdtemp(prefix="seqzoo-cell-"))
+        env = {**os.environ, **slot.environment(), "KERAS_BACKEND": backend,
+               "SEQZOO_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"}
+        with open(folder / "log", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.workers.child"], stdin=subprocess.PIPE,
+                stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
+        return cls(process, folder, backend)
+
+    def give(self, cell: Cell) -> None:
+        """Hand ``cell`` to the process."""
+        job = self.folder / "job.json"
+        job.write_text(json.dumps({"cell": asdict(cell)}))
+        self.process.stdin.write(f"{job}\t{self.folder / 'result.json'}\n")
+        self.process.stdin.close()
+
+    def stop(self) -> None:
+        """End the process (if it still runs) and delete its folder."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass
 class _Busy:
     """A slot running one cell."""
 
     slot: Slot
     cell: Cell
-    process: subprocess.Popen
-    folder: Path
+    worker: _Process
     started: float = field(default_factory=time.monotonic)
     beat: float = field(default_factory=time.monotonic)
+
+    @property
+    def process(self) -> subprocess.Popen:
+        return self.worker.process
+
+    @property
+    def folder(self) -> Path:
+        return self.worker.folder
 
     def output_tail(self) -> str:
         """The last lines the worker printed."""
@@ -99,6 +148,7 @@ class Pool:
         self.keys = None if keys is None else list(keys)
         self.worker = worker_id()
         self.busy: list[_Busy] = []
+        self.ready: dict[int, _Process] = {}
         self.stored_datasets: set[str] = set()
 
     def run(self) -> None:
@@ -121,6 +171,10 @@ class Pool:
         except KeyboardInterrupt:
             self._abandon()
             raise
+        finally:
+            for ready in self.ready.values():
+                ready.stop()
+            self.ready.clear()
 
     def _loop(self) -> None:
         looked = 0.0
@@ -164,17 +218,17 @@ class Pool:
         return left == 0 and not self.settings.wait
 
     def _start(self, slot: Slot, cell: Cell) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="seqzoo-cell-"))
-        job = folder / "job.json"
-        job.write_text(json.dumps({"cell": asdict(cell)}))
-        env = {**os.environ, **slot.environment(), "SEQZOO_PARENT_PID": str(os.getpid()),
-               "PYTHONUNBUFFERED": "1"}
-        with open(folder / "log", "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.workers.child", str(job),
-                 str(folder / "result.json")],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
-        self.busy.append(_Busy(slot, cell, process, folder))
+        """Hand ``cell`` to the slot's ready process (a new one if it has none, or one of
+        another backend), then start the slot's next ready process."""
+        backend = cell.spec.get("backend") or self.settings.backend
+        worker = self.ready.pop(slot.index, None)
+        if worker is not None and (worker.backend != backend or worker.process.poll() is not None):
+            worker.stop()
+            worker = None
+        worker = worker or _Process.spawn(slot, backend)
+        worker.give(cell)
+        self.busy.append(_Busy(slot, cell, worker))
+        self.ready[slot.index] = _Process.spawn(slot, backend)
 
     def _tend(self, busy: _Busy) -> None:
         """Finish an exited worker, kill an overdue one, renew a lease that is due."""
@@ -234,14 +288,12 @@ class Pool:
 
     def _drop(self, busy: _Busy) -> None:
         self.busy.remove(busy)
-        shutil.rmtree(busy.folder, ignore_errors=True)
+        busy.worker.stop()
 
     def _abandon(self) -> None:
         """Ctrl-C: stop every child and put its cell back in the queue."""
         for busy in self.busy:
-            if busy.process.poll() is None:
-                busy.process.kill()
-            busy.process.wait()
+            busy.worker.stop()
         self.store.release([b.cell for b in self.busy], self.worker)
         for busy in list(self.busy):
             self._drop(busy)

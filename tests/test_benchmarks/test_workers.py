@@ -58,7 +58,8 @@ plan = []
 for model, hparams in CELLS:
     plan += plan_config(model, "japanese_vowels", budget, hparams, [0], "t", store)
 run_grid(plan, store, "t", Execution("tensorflow", "cpu", plugins=(plugin,)),
-         PoolSettings(tuple(plan_slots(1, 0)), timeout_s=timeout or None), Console())
+         PoolSettings(tuple(plan_slots(1, 0)), "tensorflow", timeout_s=timeout or None),
+         Console())
 '''
 
 
