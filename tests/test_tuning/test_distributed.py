@@ -1,4 +1,5 @@
-"""keras-tuner's chief/worker mode through ``seqzoo tune --role``: one chief, two workers."""
+"""keras-tuner's chief/worker mode through ``seqzoo tune --role``: one chief, two workers
+(about 95 s on 2 cores, so behind the ``slow`` marker)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+
+import pytest
 
 from results.store import Store
 
@@ -18,6 +21,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_chief_and_two_workers_on_loopback(tmp_path, prepared) -> None:
     prepared("mr_polarity")
     argv = [sys.executable, "-m", "benchmarks.cli", "tune", "--models", "gru", "--dataset",
