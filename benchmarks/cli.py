@@ -123,8 +123,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     execution = Execution(backend, args.device, args.data_dir)
     if args.enqueue_only:
         cells = enqueue_grid(plan, store, suite_name, execution, args.max_attempts)
-        console.print(f"enqueued {len(cells)} cells in {store.path}; run them with: seqzoo "
-                      f"worker --store {store.path}")
+        console.print(f"enqueued {len(cells)} cells in {store.path}; run them with `seqzoo "
+                      "worker --store STORE` (the same --store) on any machine")
         return 0
     start = time.perf_counter()
     records = run_grid(plan, store, suite_name, execution, pool, console, args.max_attempts)
