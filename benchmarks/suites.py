@@ -35,7 +35,7 @@ SUITES = {
         # the parallel-in-time families (mingru, minlstm, s4d, mamba) join once their CPU cost
         # fits the main job's 10 minutes: s4d and mamba now take 200+ s each on mr_polarity
         Suite("quick", "the seven classic families x one offline dataset per family, small "
-                       "real budgets (the README's main job; about 10 minutes on 2 CPU cores)",
+                       "real budgets (the README's main job; about 7 minutes on 2 CPU cores)",
               models=CLASSIC,
               datasets={
                   "mr_polarity": Budget(epochs=4, max_train=4000, patience=2),
