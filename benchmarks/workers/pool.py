@@ -90,8 +90,11 @@ class _Process:
         """Hand ``cell`` to the process."""
         job = self.folder / "job.json"
         job.write_text(json.dumps({"cell": asdict(cell)}))
-        self.process.stdin.write(f"{job}\t{self.folder / 'result.json'}\n")
-        self.process.stdin.close()
+        try:
+            self.process.stdin.write(f"{job}\t{self.folder / 'result.json'}\n")
+            self.process.stdin.close()
+        except BrokenPipeError:  # it died while importing: its exit becomes the cell's row
+            pass
 
     def stop(self) -> None:
         """End the process (if it still runs) and delete its folder."""

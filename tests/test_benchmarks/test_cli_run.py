@@ -63,20 +63,20 @@ def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = Store(store).runs()
-    # 7 models and the family's baselines (2 sentiment, 2 speech, 3 forecasting) per dataset
-    assert len(runs) == 28 and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
+    # 11 models and the family's baselines (2 sentiment, 2 speech, 3 forecasting) per dataset
+    assert len(runs) == 40 and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
     assert set(runs["dataset"]) == {"mr_polarity", "japanese_vowels", "appliances_energy"}
     assert set(runs[runs["is_baseline"]]["model"]) == {
         "majority", "tfidf_logreg", "features_logreg", "naive", "seasonal_naive", "linear_ar"}
     assert "ranked by accuracy" in proc.stdout and "ranked by mae" in proc.stdout
     # resume: every run is already stored with status ok, so nothing would run again
     dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
-    assert "28 runs (28 already in" in " ".join(dry.stdout.split())
-    assert dry.stdout.count("skip ") == 28
+    assert "40 runs (40 already in" in " ".join(dry.stdout.split())
+    assert dry.stdout.count("skip ") == 40
     # a new seed is planned, the old ones skipped
     more = subprocess.run([*cmd, "--dry-run", "--seeds", "0,1"], capture_output=True,
                           text=True, env=env)
-    assert more.stdout.count("skip ") == 28 and more.stdout.count("run  ") == 28
+    assert more.stdout.count("skip ") == 40 and more.stdout.count("run  ") == 40
     # the report of the stored runs: three files, baselines marked, every dataset present
     out = tmp_path / "report"
     report = subprocess.run([sys.executable, "-m", "benchmarks.cli", "report", "--store",
@@ -93,8 +93,8 @@ def test_canonical_suite_plans_offline(tmp_path, capsys) -> None:
     store = tmp_path / "s.sqlite"
     assert main(["run", "--suite", "canonical", "--dry-run", "--store", str(store)]) == 0
     out = capsys.readouterr().out
-    # 3 datasets x (7 models + 2 or 3 baselines) x 3 seeds, planned without any download
-    assert "7 models + baselines x 3 datasets x 3 seeds = 84 runs" in " ".join(out.split())
+    # 3 datasets x (11 models + 2 or 3 baselines) x 3 seeds, planned without any download
+    assert "11 models + baselines x 3 datasets x 3 seeds = 120 runs" in " ".join(out.split())
     for name in ("imdb", "speech_commands", "jena_climate"):
         assert f"/ {name} / seed 2" in out
 
