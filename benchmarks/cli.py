@@ -217,7 +217,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 STORE_HELP = ("results store: a SQLite file path, or a URL such as "
-              "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB (default: %(default)s)")
+              "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
+DEFAULT_STORE = "seqzoo-results/seqzoo.sqlite"
 
 
 def _seconds(text: str) -> float:
@@ -271,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_seeds, help="comma list of integer seeds, e.g. 0,1,2")
     p.add_argument("--epochs", type=int, help="maximum epochs (overrides the suite's)")
     p.add_argument("--batch-size", type=int, help="training batch size (overrides the suite's)")
-    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"{STORE_HELP} (default: {DEFAULT_STORE})")
     _worker_flags(p)
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.add_argument("--no-baselines", action="store_true",
@@ -319,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rerun-seeds", type=_seeds, default=[0, 1, 2],
                    help="seeds of the harness re-runs of the default and tuned configs "
                         "(default: 0,1,2)")
-    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"{STORE_HELP} (default: {DEFAULT_STORE})")
     p.add_argument("--dir", default="seqzoo-results/tuning",
                    help="keras-tuner projects, the search manifest and TensorBoard logs "
                         "(default: %(default)s)")
@@ -335,7 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_tune)
 
     p = sub.add_parser("report", help="leaderboard.md/.csv/.html from the results store")
-    p.add_argument("--store", default="seqzoo-results/seqzoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"{STORE_HELP} (default: {DEFAULT_STORE})")
     p.add_argument("--out", default="seqzoo-results/report",
                    help="output folder (default: seqzoo-results/report)")
     p.add_argument("--suite", help="only runs of this suite")

@@ -79,6 +79,11 @@ def _is(cell: Cell) -> Any:
     return and_(*(schema.cells.c[k] == v for k, v in zip(RESUME_KEY, cell.key, strict=True)))
 
 
+def _held(cell: Cell, worker: str) -> Any:
+    """WHERE clause matching ``cell``'s row while ``worker`` holds it."""
+    return and_(_is(cell), schema.cells.c.worker == worker, schema.cells.c.status == "running")
+
+
 def _cell(row: Any) -> Cell:
     return Cell(row.model, row.dataset, row.seed, row.suite, row.hparams_hash,
                 json.loads(row.spec or "{}"), row.attempts or 0)
@@ -160,7 +165,7 @@ class WorkQueue:
         table = schema.cells
         with self.dialect.write(self.engine) as connection:
             result = connection.execute(update(table).where(
-                _is(cell), table.c.worker == worker, table.c.status == "running")
+                _held(cell, worker))
                 .values(lease_expires=self.dialect.now() + lease_s))
             return result.rowcount == 1
 
@@ -170,7 +175,7 @@ class WorkQueue:
         table = schema.cells
         with self.dialect.write(self.engine) as connection:
             held = connection.execute(select(table.c.worker).where(
-                _is(cell), table.c.worker == worker, table.c.status == "running")
+                _held(cell, worker))
                 .with_for_update()).first()
             if held is None:
                 return False
@@ -186,7 +191,7 @@ class WorkQueue:
         with self.dialect.write(self.engine) as connection:
             for cell in cells:
                 connection.execute(update(table).where(
-                    _is(cell), table.c.worker == worker, table.c.status == "running")
+                    _held(cell, worker))
                     .values(status="queued", worker=None, lease_expires=None,
                             attempts=table.c.attempts - 1))
 
@@ -197,7 +202,7 @@ class WorkQueue:
         with self.dialect.write(self.engine) as connection:
             for cell in cells:
                 connection.execute(update(table).where(
-                    _is(cell), table.c.worker == worker, table.c.status == "running")
+                    _held(cell, worker))
                     .values(lease_expires=self.dialect.now() - 1))
 
     def cells(self, keys: Iterable[tuple] | None = None, status: str | None = None
