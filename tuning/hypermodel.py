@@ -91,7 +91,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
         low, high = LEARNING_RATE
         learning_rate = hp.Float("learning_rate", low, high, sampling="log",
                                  default=min(max(self.budget.learning_rate, low), high))
-        seed_everything(self.seed + self.execution)
+        seed_everything(self.seed + self.execution,
+                        deterministic_ops=not zoo.registry.prefers_xla(self.model_id))
         try:
             return zoo.create_model(self.model_id, self.task, learning_rate=learning_rate,
                                     **values)

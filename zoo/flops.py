@@ -4,17 +4,20 @@ Counts multiply-adds as 2 FLOPs over the matrix products that dominate cost: gat
 projections of RNN/LSTM/GRU cells; the Q/K/V/output projections, score and context products
 and feed-forward layers of transformer blocks; and, for the linear-recurrent blocks, their
 projections, MLP, causal convolution, and the scan's multiply-add per state element and step
-(S4D's complex state counts 4 real multiply-adds, plus its readout). Embeddings, norms,
-activations and heads are excluded; the figure is for comparing how cost grows with sequence
-length.
+(S4D runs as an FFT convolution: ~2.5 n log2 n FLOPs per real FFT of length n, forward and
+inverse, plus the complex products; its kernel is built once per batch and not counted).
+Embeddings, norms, activations and heads are excluded; the figure is for comparing how cost
+grows with sequence length.
 """
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 from zoo.layers import TransformerBlock
-from zoo.linear_rnn import S4D, LinearRNNBlock, Mamba, MinRNN
+from zoo.linear_rnn import S4D, LinearRNNBlock, Mamba, MinRNN, fft_size
 
 _GATES = {keras.layers.SimpleRNN: 1, keras.layers.LSTM: 4, keras.layers.GRU: 3}
 
@@ -39,9 +42,11 @@ def _linear_rnn_flops(block: LinearRNNBlock, steps: int) -> int:
     mlp = 2 * 2 * width * block.mlp_ratio * width if block.mlp_ratio else 0
     if isinstance(mixer, MinRNN):
         per_step = 2 * width * mixer.proj.units + 2 * width
-    elif isinstance(mixer, S4D):
-        state = width * mixer.a_im.shape[1]
-        per_step = 2 * 4 * state + 2 * 2 * state + 2 * width * 2 * width
+    elif isinstance(mixer, S4D):  # FFT convolution: real FFT in, products, inverse FFT
+        size = fft_size(steps)
+        fft = 2.5 * size * math.log2(size)
+        convolution = width * (2 * fft + 6 * (size // 2 + 1))
+        return int(convolution + steps * (2 * width * 2 * width + mlp))
     else:
         assert isinstance(mixer, Mamba)
         inner, state = mixer.skip.shape[0], mixer.d_state

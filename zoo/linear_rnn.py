@@ -4,10 +4,12 @@ Shape legend: B batch, T steps, D model width, E = expand * D (Mamba's inner wid
 size per channel (S4D keeps N/2 complex pairs), K causal convolution width, R = ceil(D / 16)
 Mamba's step-size rank.
 
-Every mixer maps ``(B, T, D) -> (B, T, D)`` causally through :func:`zoo.scan.parallel_scan`
-(``call``) and offers the same computation one step at a time (``step``), O(1) in T, for
-streaming at batch 1. Because every mixer is causal, right-padded steps never change earlier
-outputs; the pooling after the blocks reads the mask.
+Every mixer maps ``(B, T, D) -> (B, T, D)`` causally, in parallel over time (``call``): the
+input-dependent recurrences through :func:`zoo.scan.parallel_scan`, S4D (time-invariant) as
+the equivalent causal convolution with its kernel, by FFT, O(T log T). Each offers the same
+computation one step at a time (``step``), O(1) in T, for streaming at batch 1. Because every
+mixer is causal, right-padded steps never change earlier outputs; the pooling after the blocks
+reads the mask.
 
 - ``mingru`` (Feng et al. 2024): ``z = sigmoid(W_z x)``, ``h~ = W_h x``,
   ``h = (1 - z) h + z h~``.
@@ -16,7 +18,8 @@ outputs; the pooling after the blocks reads the mask.
 - ``s4d`` (Gu et al. 2022): per channel a diagonal complex SSM, ``A = -exp(A_re_log) + i A_im``
   (S4D-Lin: ``A_im = pi n``; S4D-Inv: ``A_im = N/pi (N/(2n+1) - 1)``), learned step
   ``dt = exp(log_dt)``, zero-order hold ``A_bar = exp(dt A)``, ``B_bar = (A_bar - 1) / A B``,
-  ``y = 2 Re(C h) + D u``, then GELU and a GLU output projection.
+  ``y = 2 Re(C h) + D u``, then GELU and a GLU output projection. In parallel,
+  ``y = K * u + D u`` with ``K_l = 2 Re(C A_bar^l B_bar)``, the S4 convolution view.
 - ``mamba`` (Gu & Dao 2023): ``x, z = in_proj(u)``; ``x = silu(causal_depthwise_conv(x))``;
   input-dependent ``dt = softplus(dt_proj(x W_dt))``, ``B_t = x W_B``, ``C_t = x W_C``;
   diagonal real ``A = -exp(A_log)`` (S4D-Real init ``1..N``); ``h = exp(dt A) h + dt B_t x``;
@@ -37,6 +40,12 @@ from zoo.scan import parallel_scan
 
 KINDS = ("mingru", "minlstm", "s4d", "mamba")
 S4D_INITS = ("lin", "inv")
+
+
+def fft_size(steps: int) -> int:
+    """The FFT length of S4D's causal convolution over ``steps``: a power of two >= 2 steps,
+    so the circular convolution never wraps a late input onto an early output."""
+    return 1 << (2 * steps - 1).bit_length()
 
 
 def _dense(units: int, name: str, bias: bool = True) -> keras.layers.Dense:
@@ -147,15 +156,39 @@ class S4D(_Mixer):
 
     def _readout(self, h: tuple[Any, Any], u: Any) -> Any:
         """``GLU(GELU(2 Re(C h) + D u))`` for ``h`` of ``(..., D, N/2)`` pairs."""
-        y = 2.0 * ops.sum(h[0] * self.c[0] - h[1] * self.c[1], axis=-1) + self.skip * u
-        left, right = ops.split(self.out(ops.gelu(y)), 2, axis=-1)
+        return self._readout_y(2.0 * ops.sum(h[0] * self.c[0] - h[1] * self.c[1], axis=-1), u)
+
+    def _readout_y(self, y: Any, u: Any) -> Any:
+        """``GLU(GELU(y + D u))`` for the SSM's output ``y`` of ``(..., D)``."""
+        left, right = ops.split(self.out(ops.gelu(y + self.skip * u)), 2, axis=-1)
         return left * ops.sigmoid(right)
 
+    def kernel(self, steps: int) -> Any:
+        """The layer's convolution kernel ``K_l = 2 Re(C A_bar^l B_bar)``, ``(D, steps)``:
+        ``y_t = sum_l K_l u_{t-l}`` is the recurrence unrolled (``A_bar^l = exp(l dt A)``)."""
+        (_, _), (br, bi) = self._discrete()
+        cb_re = self.c[0] * br - self.c[1] * bi
+        cb_im = self.c[0] * bi + self.c[1] * br
+        dt = ops.expand_dims(ops.exp(self.log_dt), -1)
+        lags = ops.arange(steps, dtype=br.dtype)  # (T,)
+        decay = ops.exp(ops.expand_dims(dt * -ops.exp(self.a_re_log), -1) * lags)
+        angle = ops.expand_dims(dt * self.a_im, -1) * lags  # (D, N/2, T)
+        power_re, power_im = decay * ops.cos(angle), decay * ops.sin(angle)
+        return 2.0 * ops.sum(ops.expand_dims(cb_re, -1) * power_re
+                             - ops.expand_dims(cb_im, -1) * power_im, axis=1)
+
     def call(self, x: Any) -> Any:
-        a_bar, b_bar = self._discrete()
-        u = ops.expand_dims(x, -1)  # (B, T, D, 1)
-        h = parallel_scan(a_bar, (u * b_bar[0], u * b_bar[1]))
-        return self._readout(h, x)
+        steps = x.shape[1]
+        if steps is None:
+            raise ValueError("S4D needs a static sequence length; build the model with "
+                             "TaskSpec(seq_len=...)")
+        size = fft_size(steps)
+        u = ops.moveaxis(x, 1, -1)  # (B, D, T)
+        u_re, u_im = ops.rfft(u, fft_length=size)
+        k_re, k_im = ops.rfft(self.kernel(steps), fft_length=size)
+        y = ops.irfft((u_re * k_re - u_im * k_im, u_re * k_im + u_im * k_re),
+                      fft_length=size)[..., :steps]
+        return self._readout_y(ops.moveaxis(y, -1, 1), x)
 
     def initial_state(self, batch: int) -> tuple[Any, ...]:
         shape = (batch, *self.a_im.shape)

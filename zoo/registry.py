@@ -47,6 +47,9 @@ class ModelInfo:
         variable_length: whether ``TaskSpec.seq_len=None`` is supported.
         defaults: default hyperparameters.
         search_space: ``f(hp) -> dict`` of keras-tuner hyperparameters, or ``None``.
+        xla: compile with XLA (``jit_compile=True``) on TensorFlow by default; set where a
+            whole benchmark run, compilation included, measured faster with it (mamba, whose
+            selective scan is many small ops over a ``(B, T, E, N)`` state that XLA fuses).
     """
 
     name: str
@@ -58,6 +61,7 @@ class ModelInfo:
     variable_length: bool
     defaults: dict[str, Any] = field(default_factory=dict)
     search_space: SearchSpace | None = None
+    xla: bool = False
 
     def check_task(self, task: TaskSpec) -> None:
         """Raise ``ValueError`` if this model cannot serve ``task``."""
@@ -85,6 +89,7 @@ def register_model(
     kinds: tuple[str, ...] = KINDS,
     inputs: tuple[str, ...] = INPUTS,
     variable_length: bool = True,
+    xla: bool = False,
 ) -> Any:
     """Register a model builder under its function name.
 
@@ -109,6 +114,7 @@ def register_model(
             variable_length=variable_length,
             defaults={p.name: p.default for p in params},
             search_space=search_space,
+            xla=xla,
         )
         return builder
 
@@ -140,6 +146,13 @@ def resolve_hparams(name: str, hparams: dict[str, Any]) -> dict[str, Any]:
     return {**info.defaults, **hparams}
 
 
+def prefers_xla(name: str) -> bool:
+    """Whether ``name`` compiles with XLA by default here: registered with ``xla=True`` and
+    running on TensorFlow. (Keras turns XLA off when TensorFlow's op determinism is on, so a
+    run of such a model leaves it off; XLA's compiled CPU programs are deterministic.)"""
+    return get_model_info(name).xla and keras.backend.backend() == "tensorflow"
+
+
 def build_model(name: str, task: TaskSpec, **hparams: Any) -> keras.Model:
     """Build ``name`` for ``task`` without compiling it (used by ``from_config`` too)."""
     info = get_model_info(name)
@@ -161,6 +174,7 @@ def create_model(
     optimizer: Any = None,
     loss: Any = None,
     metrics: Any = None,
+    jit_compile: bool | str = "auto",
     **hparams: Any,
 ) -> keras.Model:
     """Build a registered model for ``task``, compiled with defaults for the task kind.
@@ -175,6 +189,8 @@ def create_model(
         compile: whether to compile the model.
         learning_rate: Adam learning rate when ``optimizer`` is not given.
         optimizer, loss, metrics: overrides for ``model.compile``.
+        jit_compile: ``model.compile``'s; ``"auto"`` turns XLA on for the families registered
+            with ``xla=True`` on TensorFlow, and leaves Keras's own choice otherwise.
         **hparams: model hyperparameters; see ``get_model_info(name).defaults``.
 
     Example:
@@ -186,7 +202,10 @@ def create_model(
         if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
         classify = task.kind == "classification"
+        if jit_compile == "auto" and prefers_xla(name):
+            jit_compile = True
         model.compile(
+            jit_compile=jit_compile,
             optimizer=optimizer or keras.optimizers.Adam(learning_rate),
             loss=loss or ("sparse_categorical_crossentropy" if classify else "mse"),
             metrics=metrics or (["accuracy"] if classify else ["mae"]),

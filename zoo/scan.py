@@ -1,9 +1,9 @@
 """One parallel scan for every linear recurrence in the zoo: ``h_t = a_t * h_{t-1} + b_t``.
 
 Shapes: ``a`` and ``b`` are ``(B, T, ...)`` (any trailing dims, broadcast alike), the scan runs
-over axis 1, and ``h_0 = 0`` (or ``initial``). minGRU, minLSTM, S4D and the Mamba-style
-selective SSM all reduce to it; S4D's diagonal state is complex and goes through as a
-(real, imaginary) pair.
+over axis 1, and ``h_0 = 0`` (or ``initial``). minGRU, minLSTM and the Mamba-style selective
+SSM reduce to it; a complex diagonal state (as S4D's) goes through as a (real, imaginary)
+pair.
 
 The parallel form is the classic recursive-doubling scan (Blelloch's work-efficient variant):
 combine neighbouring pairs ``(a1, b1), (a2, b2) -> (a2 a1, a2 b1 + b2)``, scan the half-length

@@ -47,8 +47,9 @@ def _epoch_seconds(model: object, x: object, y: object, batch: int, batches: int
 
 
 def compare(pair: tuple[str, str], steps: int, batch: int, batches: int, repeats: int
-            ) -> dict[str, float]:
-    """Median train samples/s of each model of ``pair`` at ``steps``, timed alternately."""
+            ) -> dict[str, tuple[float, bool]]:
+    """Median train samples/s of each model of ``pair`` at ``steps``, timed alternately, and
+    whether it ran compiled with XLA (its default, see ``zoo.prefers_xla``)."""
     import keras
 
     import zoo
@@ -66,7 +67,8 @@ def compare(pair: tuple[str, str], steps: int, batch: int, batches: int, repeats
     for _ in range(repeats):
         for name in pair:
             times[name].append(_epoch_seconds(models[name], x, y, batch, batches))
-    return {name: batch * batches / statistics.median(t) for name, t in times.items()}
+    return {name: (batch * batches / statistics.median(t), bool(models[name].jit_compile))
+            for name, t in times.items()}
 
 
 def main() -> None:
@@ -82,16 +84,18 @@ def main() -> None:
 
     from benchmarks.devices import cpu_name
 
-    print(f"train samples/s, batch {args.batch}, width 64, median of {args.repeats} alternating "
-          f"epochs of {args.batches} steps; Keras {keras.__version__} "
+    print(f"train samples/s, batch {args.batch}, default hyperparameters, median of "
+          f"{args.repeats} alternating epochs of {args.batches} steps; Keras {keras.__version__} "
           f"{keras.backend.backend()} on {cpu_name()}")
-    print(f"{'T':>6}  {'model':8} {'samples/s':>10}  {'vs':8} {'samples/s':>10}  ratio")
+    print(f"{'T':>6}  {'model':14} {'samples/s':>10}  {'vs':14} {'samples/s':>10}  ratio")
     for steps in (int(t) for t in args.lengths.split(",")):
         for pair in PAIRS:
-            speed = compare(pair, steps, args.batch, args.batches, args.repeats)
-            new, old = pair
-            print(f"{steps:>6}  {new:8} {speed[new]:10.1f}  {old:8} {speed[old]:10.1f}  "
-                  f"{speed[new] / speed[old]:.2f}x", flush=True)
+            result = compare(pair, steps, args.batch, args.batches, args.repeats)
+            (new, (fast, new_xla)), (old, (slow, old_xla)) = result.items()
+            label = {name: name + (" (XLA)" if xla else "")
+                     for name, xla in ((new, new_xla), (old, old_xla))}
+            print(f"{steps:>6}  {label[new]:14} {fast:10.1f}  {label[old]:14} {slow:10.1f}  "
+                  f"{fast / slow:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

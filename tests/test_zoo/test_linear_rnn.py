@@ -103,13 +103,17 @@ def test_streamer_refuses_a_model_without_a_streaming_mode() -> None:
 
 
 @pytest.mark.parametrize("name", LINEAR)
-def test_flops_are_counted_and_linear_in_length(name) -> None:
+def test_flops_are_counted_and_grow_as_the_algorithm_does(name) -> None:
     def flops(steps: int) -> int:
         task = zoo.TaskSpec("forecasting", "features", seq_len=steps, num_features=3,
                             num_outputs=2)
         return forward_flops(zoo.build_model(name, task), steps)
 
-    assert flops(16) > 0 and flops(32) == 2 * flops(16)
+    assert flops(16) > 0
+    if name == "s4d":  # FFT convolution: T log T
+        assert 2 * flops(16) < flops(32) < 2.5 * flops(16)
+    else:  # scans: linear
+        assert flops(32) == 2 * flops(16)
 
 
 def test_modern_hyperparameters_are_checked() -> None:
