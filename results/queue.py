@@ -54,14 +54,14 @@ class Cell:
         return f"{self.model} / {self.dataset} / seed {self.seed}"
 
 
-def failed_record(cell: Cell, error: str, **fields: Any) -> RunRecord:
-    """The ``failed`` record of a cell whose worker never produced one (crash, timeout, lost
-    lease), built from the cell alone."""
+def failed_record(cell: Cell, error: str, status: str = "failed", **fields: Any) -> RunRecord:
+    """The record of a cell whose worker never produced one (``failed``: a crash or a lost
+    lease; ``timeout``; ``oom``), built from the cell alone."""
     spec = cell.spec
     return RunRecord(
         model=cell.model, dataset=cell.dataset, seed=cell.seed, suite=cell.suite,
         backend=spec.get("backend", ""), device=spec.get("device", ""),
-        hparams_hash=cell.hparams_hash, status="failed", error=error,
+        hparams_hash=cell.hparams_hash, status=status, error=error,
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         hparams=json.dumps(spec.get("hparams") or {}, sort_keys=True),
         budget=json.dumps(spec.get("budget") or {}, sort_keys=True),

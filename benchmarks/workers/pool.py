@@ -5,8 +5,9 @@ One loop drives every slot of this machine. Each slot keeps one fresh worker pro
 importing its backend while the slot's current cell runs. For each free slot the loop claims a
 cell, writes it to a job file and hands it to the ready process, then starts the slot's next
 one. While children run it renews their leases; when one exits it stores the record
-it wrote, or, if it crashed (a signal, an OOM kill, a non-zero exit) or ran past the time limit,
-a ``failed`` record naming the cause with the tail of its output. Ctrl-C kills the children and
+it wrote, or, if it crashed (a signal, a non-zero exit) or ran past the time limit, a record
+naming the cause with the tail of its output: ``failed``, ``oom`` (SIGKILL, as the kernel's
+OOM killer sends) or ``timeout``. Ctrl-C kills the children and
 hands their cells back to the queue.
 """
 
@@ -243,7 +244,7 @@ class Pool:
             self._finish(busy, failed_record(
                 busy.cell, f"Timeout: the run passed --timeout-per-run "
                            f"{self.settings.timeout_s:g} s; its worker was killed",
-                extra=json.dumps({"output_tail": busy.output_tail()})))
+                status="timeout", extra=json.dumps({"output_tail": busy.output_tail()})))
         elif code is not None:
             self._finish(busy, self._outcome(busy, code))
         elif time.monotonic() - busy.beat > self.settings.lease_s / 4:
@@ -275,6 +276,7 @@ class Pool:
         last = tail.splitlines()[-1].strip() if tail else ""
         return failed_record(busy.cell, f"WorkerCrash: {cause}" + (f"; last output: {last}"
                                                                    if last else ""),
+                             status="oom" if code == -signal.SIGKILL else "failed",
                              extra=json.dumps({"output_tail": tail}))
 
     def _finish(self, busy: _Busy, record: RunRecord) -> None:

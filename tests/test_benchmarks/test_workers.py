@@ -97,7 +97,7 @@ def test_crash_is_a_row_and_memory_is_each_runs_own(tmp_path) -> None:
 def test_a_run_past_the_time_limit_is_a_row(tmp_path) -> None:
     store = _drive(tmp_path, '[("sleepy_net", None), ("rnn", {"units": 16})]', timeout=20)
     runs = store.runs().set_index("model")
-    assert runs.loc["sleepy_net", "status"] == "failed"
+    assert runs.loc["sleepy_net", "status"] == "timeout"
     assert "--timeout-per-run 20 s" in runs.loc["sleepy_net", "error"]
     assert runs.loc["rnn", "status"] == "ok"
 
