@@ -3,6 +3,7 @@
 from benchmarks.data import (  # noqa: F401  (registers datasets)
     canonical,
     commands,
+    diagnostic,
     forecasting,
     sentiment,
     speech,
@@ -11,6 +12,7 @@ from benchmarks.data.base import (
     FAMILIES,
     SPLITS,
     Dataset,
+    canonical_id,
     dataset_class,
     get_dataset,
     list_datasets,
@@ -19,5 +21,5 @@ from benchmarks.data.base import (
 )
 from benchmarks.data.wheels import DataError
 
-__all__ = ["FAMILIES", "SPLITS", "DataError", "Dataset", "dataset_class", "get_dataset",
-           "list_datasets", "open_dataset", "register_dataset"]
+__all__ = ["FAMILIES", "SPLITS", "DataError", "Dataset", "canonical_id", "dataset_class",
+           "get_dataset", "list_datasets", "open_dataset", "register_dataset"]

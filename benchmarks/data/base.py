@@ -16,7 +16,7 @@ from benchmarks.data.cache import atomic_save_npz, data_root, load_npz, params_k
 from benchmarks.data.wheels import DataError
 
 SPLITS = ("train", "val", "test")
-FAMILIES = ("sentiment", "speech", "forecasting")
+FAMILIES = ("sentiment", "speech", "forecasting", "diagnostic")
 
 
 class Dataset(ABC):
@@ -51,9 +51,20 @@ class Dataset(ABC):
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         self.seed = seed
+        # what changes the data names it; where the archives lie (data_dir) does not
+        self.given = {k: v for k, v in params.items()
+                      if v != self.defaults[k] and k != "data_dir"}
         self.params = {**self.defaults, **params}
         self._arrays: dict[str, np.ndarray] | None = None
         self._meta: dict[str, Any] = {}
+
+    @property
+    def id(self) -> str:
+        """The name the store and reports use: ``name``, or ``name:key=value,...`` with the
+        parameters that differ from the defaults (e.g. ``adding:lag=200``)."""
+        if not self.given:
+            return self.name
+        return f"{self.name}:" + ",".join(f"{k}={v}" for k, v in sorted(self.given.items()))
 
     @abstractmethod
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -140,23 +151,62 @@ def list_datasets(filter: str = "*", offline: bool | None = None,
                   and (family is None or c.family == family))
 
 
+def split_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"adding:lag=200,n_train=512"`` -> ``("adding", {"lag": 200, "n_train": 512})``.
+
+    Values take the type of the parameter's default; a bad name or value is a ``ValueError``.
+    """
+    name, _, tail = spec.partition(":")
+    defaults = dataset_class(name).defaults
+    params: dict[str, Any] = {}
+    for item in filter(None, tail.split(",")):
+        key, eq, raw = item.partition("=")
+        if not eq or key not in defaults:
+            raise ValueError(f"dataset parameter {item!r} in {spec!r} is not allowed; use "
+                             f"key=value with keys {', '.join(defaults) or '(none)'}")
+        params[key] = _typed(spec, key, raw, defaults[key])
+    return name, params
+
+
+def _typed(spec: str, key: str, raw: str, default: Any) -> Any:
+    kind = type(default) if default is not None else str
+    try:
+        if kind is bool:
+            return {"true": True, "false": False}[raw.lower()]
+        return kind(raw)
+    except (KeyError, ValueError):
+        raise ValueError(f"dataset parameter {key}={raw!r} in {spec!r} is not a "
+                         f"{kind.__name__}") from None
+
+
 def dataset_class(name: str) -> type[Dataset]:
-    """The registered class of ``name``; ``KeyError`` naming close ids if unknown."""
+    """The registered class of ``name`` (parameters after ``:`` ignored); ``KeyError`` naming
+    close ids if unknown."""
+    name = name.partition(":")[0]
     if name not in _DATASETS:
         raise zoo.UnknownNameError("dataset", name, list_datasets())
     return _DATASETS[name]
 
 
-def get_dataset(name: str, seed: int = 0, **params: Any) -> Dataset:
-    """An instance of dataset ``name`` (nothing is loaded until first use)."""
-    return dataset_class(name)(seed=seed, **params)
+def get_dataset(spec: str, seed: int = 0, **params: Any) -> Dataset:
+    """An instance of dataset ``spec`` (an id, optionally with ``:key=value,...``
+    parameters; ``params`` override them). Nothing is loaded until first use."""
+    name, given = split_spec(spec)
+    return dataset_class(name)(seed=seed, **{**given, **params})
 
 
-def open_dataset(name: str, data_dir: str | None = None) -> Dataset:
-    """Dataset ``name``; ``data_dir`` (a folder of original archives) goes to the canonical
+def canonical_id(spec: str) -> str:
+    """The id the store keeps for ``spec``: its parameters sorted, defaults left out
+    (``"adding:n_train=64,lag=200"`` -> ``"adding:lag=200,n_train=64"``)."""
+    return get_dataset(spec).id
+
+
+def open_dataset(spec: str, data_dir: str | None = None) -> Dataset:
+    """Dataset ``spec``; ``data_dir`` (a folder of original archives) goes to the canonical
     loaders that read one, and is ignored by datasets that come from pinned wheels."""
-    cls = dataset_class(name)
-    return cls(data_dir=data_dir) if data_dir and "data_dir" in cls.defaults else cls()
+    extra = {"data_dir": data_dir} if data_dir and "data_dir" in dataset_class(spec).defaults \
+        else {}
+    return get_dataset(spec, **extra)
 
 
 def stratified_split(labels: np.ndarray, seed: int, fractions: tuple[float, float] = (0.8, 0.1)
