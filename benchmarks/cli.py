@@ -136,6 +136,63 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_planned(args: argparse.Namespace, plan: list, suite: str, what: str) -> int:
+    """Run a diagnose or scale plan through the workers, then print where the rows went."""
+    backend, device, pool = _worker_setup(args)
+    from benchmarks.grid import Execution, elapsed, run_grid
+    from results.store import Store
+
+    console = _console()
+    store = Store(args.store)
+    done = sum(p.done for p in plan)
+    console.print(f"seqzoo {suite}: {what} = {len(plan)} cells ({done} already in "
+                  f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "
+                  f"{len(pool.slots)} worker(s) x {pool.slots[0].threads} threads")
+    if args.dry_run:
+        for p in plan:
+            console.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
+                          f"{p.seed}")
+        return 0
+    start = time.perf_counter()
+    records = run_grid(plan, store, suite, Execution(backend, args.device), pool, console)
+    failed = sum(r.status != "ok" for r in records)
+    console.print(f"{len(records)} cells in {elapsed(start)} ({failed} not ok), stored in "
+                  f"{store.path}; `seqzoo report --store {args.store}` adds the section")
+    return 0
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from benchmarks.diagnose import SUITE, DiagnoseSettings, plan_diagnose
+    from benchmarks.grid import resolve_models
+    from results.store import Store
+
+    settings = DiagnoseSettings(args.task, tuple(args.lags), args.steps, args.batch_size,
+                                args.learning_rate, args.eval_samples)
+    settings.check()
+    models = resolve_models(args.models)
+    plan = plan_diagnose(models, settings, args.seeds, Store(args.store))
+    return _run_planned(args, plan, SUITE, f"{args.task}, {len(models)} models x "
+                                           f"{len(settings.lags)} lags x {len(args.seeds)} "
+                                           f"seeds, {args.steps} steps each")
+
+
+def _cmd_scale(args: argparse.Namespace) -> int:
+    from benchmarks.grid import resolve_models
+    from benchmarks.scale import SUITE, ScaleSettings, plan_scale
+    from results.store import Store
+
+    settings = ScaleSettings(tuple(args.lengths), args.batch, args.width, args.steps,
+                             args.time_cap)
+    settings.check()
+    if args.timeout_per_run is None:  # a backstop for one step that alone passes the cap
+        args.timeout_per_run = 2 * settings.time_cap + 120
+    models = resolve_models(args.models)
+    plan = plan_scale(models, settings, args.seed, Store(args.store))
+    return _run_planned(args, plan, SUITE, f"{len(models)} models x {len(settings.lengths)} "
+                                           f"lengths, batch {settings.batch}, width "
+                                           f"{settings.width}")
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     _, device, pool = _worker_setup(args)
     from benchmarks.grid import elapsed
@@ -221,6 +278,16 @@ STORE_HELP = ("results store: a SQLite file path, or a URL such as "
 DEFAULT_STORE = "seqzoo-results/seqzoo.sqlite"
 
 
+def _lengths(text: str) -> list[int]:
+    values = []
+    for token in _comma_list(text):
+        try:
+            values.append(int(token))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{token!r} is not an integer length") from None
+    return values
+
+
 def _seconds(text: str) -> float:
     try:
         return float(text)
@@ -241,7 +308,7 @@ def _worker_flags(p: argparse.ArgumentParser) -> None:
                         "cell is queued again after this (default: %(default)s)")
     p.add_argument("--timeout-per-run", type=_seconds,
                    help="kill a cell's worker after this many seconds and record it as "
-                        "failed (default: no limit)")
+                        "timeout (default: no limit)")
 
 
 DATA_DIR_HELP = ("folder with local copies of the canonical archives (aclImdb_v1.tar.gz, "
@@ -336,6 +403,51 @@ def build_parser() -> argparse.ArgumentParser:
                                      "tensorflow)")
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.set_defaults(func=_cmd_tune)
+
+    p = sub.add_parser("diagnose", help="memory length: every model on a diagnostic probe at "
+                                        "growing lags, equal optimizer steps")
+    p.add_argument("--task", required=True, help="adding or delayed_recall")
+    p.add_argument("--lags", type=_lengths, default=[50, 100, 200, 400, 800],
+                   help="comma list of lags (default: 50,100,200,400,800)")
+    p.add_argument("--models", type=_comma_list, default=["*"],
+                   help="comma list of model ids or shell patterns (default: every model)")
+    p.add_argument("--seeds", type=_seeds, default=[0, 1, 2],
+                   help="comma list of training seeds (default: 0,1,2)")
+    p.add_argument("--steps", type=int, default=600,
+                   help="optimizer steps per run, the same for every model and lag "
+                        "(default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="default: %(default)s")
+    p.add_argument("--eval-samples", type=int, default=1000,
+                   help="validation and test samples per lag (default: %(default)s)")
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"{STORE_HELP} (default: {DEFAULT_STORE})")
+    _worker_flags(p)
+    p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
+    p.set_defaults(func=_cmd_diagnose)
+
+    p = sub.add_parser("scale", help="cost vs sequence length: step time, tokens/s, latency, "
+                                     "memory and FLOPs per model and length")
+    p.add_argument("--models", type=_comma_list, default=["*"],
+                   help="comma list of model ids or shell patterns (default: every model)")
+    p.add_argument("--lengths", type=_lengths,
+                   default=[64, 128, 256, 512, 1024, 2048, 4096],
+                   help="comma list of sequence lengths (default: 64,128,...,4096)")
+    p.add_argument("--batch", type=int, default=16, help="training batch (default: %(default)s)")
+    p.add_argument("--width", type=int, default=64,
+                   help="hidden width: units of the recurrent families, embed_dim of the "
+                        "others (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=5,
+                   help="timed training steps after 2 warm-up steps (default: %(default)s)")
+    p.add_argument("--time-cap", type=_seconds, default=300.0,
+                   help="seconds one (model, length) may take before it is stored as "
+                        "timeout (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"{STORE_HELP} (default: {DEFAULT_STORE})")
+    _worker_flags(p)
+    p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
+    p.set_defaults(func=_cmd_scale)
 
     p = sub.add_parser("report", help="leaderboard.md/.csv/.html from the results store")
     p.add_argument("--store", default=DEFAULT_STORE,

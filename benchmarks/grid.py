@@ -8,7 +8,7 @@ from typing import Any
 
 import zoo
 from benchmarks.baselines import baselines_for
-from benchmarks.data import dataset_class
+from benchmarks.data import canonical_id, dataset_class
 from benchmarks.harness import Budget, run_key
 from benchmarks.metrics import PRIMARY
 from benchmarks.workers.pool import Pool, PoolSettings
@@ -19,7 +19,12 @@ from results.store import Store
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One cell of the grid, and whether the store already holds it with status ok."""
+    """One cell of the grid, and whether the store already holds it with status ok.
+
+    ``job`` is what the worker does besides a plain training run: ``{"gradient_flow": True}``
+    (measure it during training, :mod:`benchmarks.gradflow`) or ``{"scale": settings}`` (a
+    cost measurement instead, :mod:`benchmarks.scale`).
+    """
 
     model: str
     dataset: str
@@ -28,6 +33,7 @@ class PlannedRun:
     key: str
     done: bool
     hparams: dict[str, Any] | None = None
+    job: dict[str, Any] | None = None
 
 
 def resolve_models(tokens: list[str]) -> list[str]:
@@ -51,8 +57,7 @@ def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], 
 
     With ``baselines``, each dataset also gets its family's non-neural baselines as cells.
     """
-    for name in datasets:
-        dataset_class(name)
+    datasets = {canonical_id(name): budget for name, budget in datasets.items()}
     for seed in seeds:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed {seed!r} is not an integer")
@@ -98,7 +103,8 @@ class Execution:
         return Cell(planned.model, planned.dataset, planned.seed, suite, planned.key,
                     {"budget": asdict(planned.budget), "hparams": planned.hparams,
                      "backend": self.backend, "device": self.device,
-                     "data_dir": self.data_dir, "plugins": list(self.plugins)})
+                     "data_dir": self.data_dir, "plugins": list(self.plugins),
+                     **(planned.job or {})})
 
 
 def enqueue_grid(plan: list[PlannedRun], store: Store, suite: str, execution: Execution,

@@ -99,27 +99,15 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
         device: ``auto|cpu|gpu|tpu`` or an already-resolved :class:`DevicePlan`.
         suite: the suite name recorded with the run.
         hparams: model hyperparameters overriding the zoo defaults.
-        callbacks: extra Keras callbacks (e.g. a progress display).
+        callbacks: extra Keras callbacks (e.g. a progress display); one with an ``extra()``
+            method (as :class:`benchmarks.gradflow.GradientFlow`) adds its dict to the
+            record's ``extra``.
     """
     plan = device if isinstance(device, DevicePlan) else select_device(device)
     data = get_dataset(dataset) if isinstance(dataset, str) else dataset
     hparams = hparams or {}
     baseline = get_baseline(model, data.family)
-    record = RunRecord(
-        model=model, dataset=data.name, seed=seed, suite=suite,
-        backend="sklearn" if baseline else keras.backend.backend(),
-        device="cpu" if baseline else plan.kind,
-        hparams_hash=run_key(model, data.name, budget, hparams, data.family),
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        hparams=json.dumps(_resolved(model, data.family, hparams), sort_keys=True),
-        budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
-        device_name=cpu_name() if baseline else plan.name, git_revision=git_revision(),
-        **versions(),
-    )
-    if baseline:
-        import sklearn
-
-        record.backend_version = f"scikit-learn {sklearn.__version__}"
+    record = new_record(model, data, seed, budget, plan, suite, hparams)
     try:
         if baseline:
             _fit_baseline(record, baseline, data, seed, budget)
@@ -131,6 +119,28 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
     return record
 
 
+def new_record(model: str, data: Dataset, seed: int, budget: Budget, plan: DevicePlan,
+               suite: str, hparams: dict[str, Any]) -> RunRecord:
+    """A run's record before it runs: its key, budget, device and provenance."""
+    baseline = get_baseline(model, data.family)
+    record = RunRecord(
+        model=model, dataset=data.id, seed=seed, suite=suite,
+        backend="sklearn" if baseline else keras.backend.backend(),
+        device="cpu" if baseline else plan.kind,
+        hparams_hash=run_key(model, data.id, budget, hparams, data.family),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        hparams=json.dumps(_resolved(model, data.family, hparams), sort_keys=True),
+        budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
+        device_name=cpu_name() if baseline else plan.name, git_revision=git_revision(),
+        **versions(),
+    )
+    if baseline:
+        import sklearn
+
+        record.backend_version = f"scikit-learn {sklearn.__version__}"
+    return record
+
+
 def error_line(error: BaseException) -> str:
     """``Type: first line of the message``, as records and tuning rows keep errors."""
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
@@ -139,7 +149,7 @@ def error_line(error: BaseException) -> str:
 def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
                        plan: DevicePlan, hparams: dict[str, Any],
                        callbacks: list[keras.callbacks.Callback]) -> None:
-    seed_everything(seed)
+    seed_everything(seed, deterministic_ops=not zoo.registry.prefers_xla(name))
     task = data.task_spec()
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
     (x_train, y_train), (x_val, y_val) = training_data(data, budget)
@@ -172,8 +182,11 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
     if record.train_samples_per_s:
         # training costs about three forward passes (forward, and backward for two operands)
         record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
-    record.extra = json.dumps({"hit_time_cap": timer.hit_time_cap,
-                               "kernels": zoo.recurrent_kernels(model)})
+    extra = {"hit_time_cap": timer.hit_time_cap, "jit_compile": bool(model.jit_compile),
+             "kernels": zoo.recurrent_kernels(model)}
+    for callback in callbacks:  # e.g. benchmarks.gradflow.GradientFlow's curves
+        extra.update(callback.extra() if hasattr(callback, "extra") else {})
+    record.extra = json.dumps(extra)
 
 
 def training_data(data: Dataset, budget: Budget
@@ -206,11 +219,13 @@ def fit_model(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
     return history, timer
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and the backend; on TensorFlow also ask for deterministic ops, so a
-    busy machine's thread scheduling cannot change a result."""
+def seed_everything(seed: int, deterministic_ops: bool = True) -> None:
+    """Seed Python, NumPy and the backend; on TensorFlow also ask for deterministic ops (unless
+    ``deterministic_ops`` is false), so a busy machine's thread scheduling cannot change a
+    result. TensorFlow's op determinism cannot be turned off again in a process, and Keras
+    turns XLA off under it; models that prefer XLA skip it (see ``zoo.prefers_xla``)."""
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
+    if deterministic_ops and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()

@@ -1,9 +1,11 @@
-"""Leaderboard plots as embeddable PNGs: quality vs training throughput with the Pareto front."""
+"""Report plots as embeddable PNGs: quality vs training throughput with the Pareto front, tuning
+curves, score vs lag, gradient flow and cost vs sequence length."""
 
 from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import matplotlib
 
@@ -101,4 +103,66 @@ def best_so_far_png(curves: dict[str, list[tuple[int, float]]], objective: str, 
     ax.grid(alpha=0.3)
     if any(curves.values()):
         ax.legend(loc="best", fontsize=8)
+    return _png(fig)
+
+
+def score_vs_lag_png(table: Any) -> str:
+    """Base64 PNG: a probe's mean score (± 95% CI) against the lag, one line per model, with
+    the horizon threshold and the no-memory baseline."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), dpi=100)
+    for model, curve in table.scores.groupby("model", sort=False):
+        ax.errorbar(curve["lag"], curve["mean"], yerr=curve["ci95"].fillna(0), marker="o",
+                    ms=3, capsize=2, label=model)
+    ax.axhline(table.threshold, color="tab:red", ls="--", lw=1,
+               label=f"threshold ({table.threshold_text()})")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("lag (steps, log scale)")
+    ax.set_ylabel(f"{table.metric} ({'higher' if table.higher else 'lower'} is better)")
+    ax.set_title(f"{table.task}: {table.metric} vs lag; no memory: {table.baseline}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=7, ncol=2)
+    return _png(fig)
+
+
+def gradient_flow_png(gradients: dict[str, dict[str, list[float]]]) -> str:
+    """Base64 PNG: per model, ``||dL/dx_t||`` against the distance from step t to the output
+    (log scale), at initialisation (dashed) and after training (solid)."""
+    models = list(gradients)
+    cols = min(4, len(models)) or 1
+    rows = -(-len(models) // cols) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), dpi=100,
+                             squeeze=False, sharex=True)
+    for ax, model in zip(axes.flat, models, strict=False):
+        for phase, style in (("init", "--"), ("trained", "-")):
+            curve = gradients[model].get(phase)
+            if curve:
+                distance = list(range(len(curve) - 1, -1, -1))  # step t is T-1-t from the end
+                ax.plot(distance, [max(v, 1e-30) for v in curve], style, lw=1, label=phase)
+        ax.set_yscale("log")
+        ax.set_title(model, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(models):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.supxlabel("distance from input step to the output (steps)", fontsize=9)
+    fig.supylabel("||d loss / d x_t|| (log)", fontsize=9)
+    return _png(fig)
+
+
+def scaling_png(points: Any, column: str, label: str) -> str:
+    """Base64 PNG: ``column`` against sequence length on log-log axes, one line per model
+    (lengths that ran only)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), dpi=100)
+    ok = points[points["status"] == "ok"]
+    for model, curve in ok.groupby("model", sort=False):
+        values = curve[curve[column] > 0]
+        if len(values):
+            ax.plot(values["length"], values[column], marker="o", ms=3, label=model)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("sequence length T (log scale)")
+    ax.set_ylabel(f"{label} (log scale)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="best", fontsize=7, ncol=2)
     return _png(fig)

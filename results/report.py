@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from results import memory
+from results import scaling as scaling_section
 from results.leaderboard import (
     COST,
     SECONDARY,
@@ -17,6 +20,8 @@ from results.leaderboard import (
     leaderboards,
     summary,
 )
+from results.memory import MemoryTable
+from results.scaling import Scaling
 from results.store import Store
 from results.tables import markdown_table
 
@@ -71,13 +76,27 @@ def provenance(runs: pd.DataFrame, store: Store) -> dict[str, Any]:
     return {"datasets": data, "versions": versions, "devices": devices, "revisions": revisions}
 
 
-def _markdown(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str:
+@dataclass
+class Sections:
+    """What one report holds: leaderboards, memory length and scaling (either may be empty)."""
+
+    boards: list[Board]
+    memory: list[MemoryTable]
+    scaling: Scaling | None
+
+
+def _markdown(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
+    boards = parts_in.boards
     parts = ["# seqzoo leaderboard", "", LEGEND, "", "## Summary across datasets", "",
              markdown_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
                             summary(boards).values.tolist())]
     for board in boards:
         header, rows = display_rows(board)
         parts += ["", f"## {board.title}", "", markdown_table(header, rows)]
+    if parts_in.memory:
+        parts += memory.markdown(parts_in.memory)
+    if parts_in.scaling is not None:
+        parts += scaling_section.markdown(parts_in.scaling)
     parts += ["", "## Failed and diverged runs", ""]
     parts.append(markdown_table(list(fails.columns), fails.values.tolist()) if len(fails)
                  else "None.")
@@ -114,9 +133,10 @@ def html_table(header: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _html(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str:
+def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
     from results.plots import scatter_png
 
+    boards = parts_in.boards
     overall = html_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
                           summary(boards).values.tolist())
     sections = [f"<h2>Summary across datasets</h2>{overall}"]
@@ -128,6 +148,10 @@ def _html(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str
             f"src='data:image/png;base64,{scatter_png(board)}'>"
             "<p class='note'>Grey dots: single seeds. Dotted lines: baselines. Red: Pareto "
             "front (no model is both faster and better).</p>")
+    if parts_in.memory:
+        sections.append(memory.html(parts_in.memory))
+    if parts_in.scaling is not None:
+        sections.append(scaling_section.html(parts_in.scaling))
     sections.append("<h2>Failed and diverged runs</h2>" + (
         html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
     sections.append(
@@ -146,16 +170,28 @@ def _html(boards: list[Board], fails: pd.DataFrame, prov: dict[str, Any]) -> str
 
 def write_report(store: Store, out: str | Path, suite: str | None = None,
                  datasets: list[str] | None = None) -> list[Path]:
-    """Write leaderboard.md, leaderboard.csv and leaderboard.html into ``out``; their paths."""
+    """Write leaderboard.md, leaderboard.csv and leaderboard.html into ``out``, and, when the
+    store holds ``seqzoo diagnose`` or ``seqzoo scale`` rows, their sections in the Markdown and
+    HTML plus memory_length.csv and scaling.csv; the paths written."""
     runs = load_runs(store, suite, datasets)
-    boards = leaderboards(runs)
-    fails = failures(runs)
+    special = runs["suite"].isin([memory.SUITE, scaling_section.SUITE])
+    parts = Sections(leaderboards(runs[~special]), memory.memory_tables(runs),
+                     scaling_section.scaling(runs))
+    boards = parts.boards
+    fails = failures(runs[~special | (runs["suite"] == memory.SUITE)])
     prov = provenance(runs, store)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "leaderboard.md", out / "leaderboard.csv", out / "leaderboard.html"]
-    paths[0].write_text(_markdown(boards, fails, prov))
+    paths[0].write_text(_markdown(parts, fails, prov))
     (_csv(boards) if boards else pd.DataFrame(columns=["suite", "dataset", *COST])).to_csv(
         paths[1], index=False)
-    paths[2].write_text(_html(boards, fails, prov))
+    paths[2].write_text(_html(parts, fails, prov))
+    if parts.memory:
+        paths.append(out / "memory_length.csv")
+        memory.csv_frame(parts.memory).to_csv(paths[-1], index=False)
+    if parts.scaling is not None:
+        paths.append(out / "scaling.csv")
+        parts.scaling.points.merge(parts.scaling.exponents, on="model").to_csv(paths[-1],
+                                                                               index=False)
     return paths

@@ -4,7 +4,8 @@ The parent starts it with the slot's environment (``KERAS_BACKEND``, the thread 
 ``SEQZOO_THREADS``, GPU pinning) before it has a cell for it, so the backend imports while the
 slot's previous cell still runs. Then the parent writes one line to its standard input,
 ``JOB<TAB>RESULT``: ``JOB`` is a JSON file holding the cell (key, spec, attempt). The process
-caps its CPU threads, imports the spec's plugins, runs ``harness.run`` and writes
+caps its CPU threads, imports the spec's plugins, runs ``harness.run`` (with the gradient-flow
+callback if the spec asks; or, for a ``scale`` spec, :func:`benchmarks.scale.measure`) and writes
 ``{"record": ..., "dataset": ...}`` to ``RESULT`` atomically; end of input instead means it is
 not needed, and it exits. A failure to even open the dataset is a failed record too; anything
 that kills the process (a signal, an OOM kill) is the parent's to record. The process exits
@@ -48,6 +49,16 @@ def _cap_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def _callbacks(spec: dict[str, Any], data: Any) -> list[Any]:
+    """The measuring callbacks a cell asks for: gradient flow on 128 validation samples."""
+    if not spec.get("gradient_flow"):
+        return []
+    from benchmarks.gradflow import GradientFlow
+
+    x, y = data.load("val")
+    return [GradientFlow(x[:128], y[:128])]
+
+
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Run the job's cell; ``{"record": row, "dataset": provenance or None}``."""
     import keras
@@ -74,10 +85,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     dataset = None
     try:
         data = open_dataset(cell.dataset, spec.get("data_dir"))
-        record = run(cell.model, data, cell.seed, Budget(**spec["budget"]),
-                     spec.get("device", "auto"), suite=cell.suite, hparams=spec.get("hparams"))
+        if "scale" in spec:
+            from benchmarks.scale import measure
+
+            record = measure(cell.model, data, cell.seed, spec["scale"],
+                             spec.get("device", "auto"), spec.get("hparams") or {})
+        else:
+            record = run(cell.model, data, cell.seed, Budget(**spec["budget"]),
+                         spec.get("device", "auto"), suite=cell.suite,
+                         hparams=spec.get("hparams"), callbacks=_callbacks(spec, data))
         if record.dataset_fingerprint:
-            dataset = {"name": data.name, "fingerprint": data.fingerprint, "info": data.info()}
+            dataset = {"name": data.id, "fingerprint": data.fingerprint, "info": data.info()}
     except Exception as error:  # the dataset or device could not be opened: a row, not a crash
         record = failed_record(cell, error_line(error))
     record.host_mib_at_start = at_start

@@ -1,0 +1,104 @@
+"""``seqzoo diagnose`` and ``seqzoo scale``: cells through the workers, rows in the store, the
+report's Memory length and Scaling sections; scale cells in-process for every model; bad
+input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import zoo
+from benchmarks.cli import main
+from benchmarks.data import get_dataset
+from benchmarks.scale import ScaleSettings, measure, width_hparams
+from results.scaling import loglog_slope
+from results.store import Store
+
+ENV = {**os.environ, "COLUMNS": "120", "TF_CPP_MIN_LOG_LEVEL": "2"}
+TINY = ScaleSettings(lengths=(8, 16), batch=4, width=8, steps=1, time_cap=600)
+
+
+def _settings(sweep: ScaleSettings) -> dict:
+    return {**sweep.__dict__, "lengths": list(sweep.lengths)}
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_a_scale_cell_measures_every_model(name) -> None:
+    data = get_dataset(TINY.dataset(16))
+    record = measure(name, data, 0, _settings(TINY), "cpu", width_hparams(name, TINY.width))
+    assert record.status == "ok", record.error
+    assert record.suite == "scale" and record.dataset == data.id
+    assert record.train_samples_per_s > 0 and record.latency_p50_ms > 0
+    assert record.flops_per_sample > 0 and record.peak_host_mib > 0
+    assert '"length": 16' in record.extra and '"step_ms"' in record.extra
+
+
+def test_a_length_over_the_time_cap_is_a_timeout_row() -> None:
+    sweep = ScaleSettings(lengths=(16,), batch=4, width=8, steps=1, time_cap=1e-6)
+    record = measure("lstm", get_dataset(sweep.dataset(16)), 0, _settings(sweep), "cpu",
+                     {"units": 8})
+    assert record.status == "timeout" and "passed --time-cap" in record.error
+
+
+def test_loglog_slopes_recover_known_exponents() -> None:
+    lengths = [64, 128, 256, 512]
+    slope, half = loglog_slope(lengths, [3 * t ** 2 for t in lengths])
+    assert slope == pytest.approx(2.0) and half == pytest.approx(0.0, abs=1e-6)
+    slope, half = loglog_slope(lengths, [t * (1.1 if i % 2 else 0.9)
+                                         for i, t in enumerate(lengths)])
+    assert 0.8 < slope < 1.2 and half > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["diagnose", "--task", "copying"], "--task 'copying' is not allowed"),
+        (["diagnose", "--task", "adding", "--lags", "1,50"], "--lags 1,50 is not allowed"),
+        (["diagnose", "--task", "adding", "--steps", "0"], "--steps 0 is not allowed"),
+        (["diagnose", "--task", "adding", "--models", "lstn"], "unknown model 'lstn'"),
+        (["scale", "--lengths", "64,1"], "--lengths 64,1 is not allowed"),
+        (["scale", "--batch", "0"], "--batch 0 is not allowed"),
+        (["scale", "--time-cap", "0"], "--time-cap 0.0 is not allowed"),
+        (["scale", "--models", "lstn"], "unknown model 'lstn'"),
+    ],
+)
+def test_bad_input_is_one_line(argv, message, tmp_path, capsys) -> None:
+    assert main([*argv, "--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqzoo: error:") and message in err and "\n" not in err
+
+
+def _seqzoo(*args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", *args], env=ENV,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_diagnose_and_scale_write_rows_and_the_report_has_both_sections(tmp_path) -> None:
+    store, out = tmp_path / "s.sqlite", tmp_path / "report"
+    _seqzoo("diagnose", "--task", "adding", "--lags", "8,16", "--models", "rnn,mingru",
+            "--seeds", "0", "--steps", "3", "--eval-samples", "32", "--store", str(store),
+            "--workers", "2")
+    _seqzoo("scale", "--models", "rnn,transformer", "--lengths", "8,16", "--batch", "4",
+            "--width", "8", "--steps", "1", "--store", str(store), "--workers", "2")
+    runs = Store(store).runs()
+    diagnose, scale = runs[runs.suite == "diagnose"], runs[runs.suite == "scale"]
+    assert len(diagnose) == 4 and (diagnose.status == "ok").all()
+    assert len(scale) == 4 and set(scale.model) == {"rnn", "transformer"}
+    assert (scale.status == "ok").all()
+    flows = diagnose[diagnose.extra.str.contains("gradient_flow")]
+    assert set(flows.model) == {"rnn", "mingru"} and set(flows.dataset) == {
+        "adding:lag=16,n_test=32,n_train=96,n_val=32"}
+    main(["report", "--store", str(store), "--out", str(out)])
+    text = (out / "leaderboard.md").read_text()
+    for heading in ("## Memory length", "### adding: mse vs lag", "### Gradient flow",
+                    "## Scaling", "### Exponents and largest T", "memory horizon",
+                    "Threshold: mse < 0.05"):
+        assert heading in text, heading
+    page = (out / "leaderboard.html").read_text()
+    assert page.count("data:image/png;base64,") >= 4  # lag, gradient flow, time, memory
+    assert (out / "memory_length.csv").exists() and (out / "scaling.csv").exists()
