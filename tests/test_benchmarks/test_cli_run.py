@@ -55,28 +55,28 @@ def test_unwritable_and_foreign_store(tmp_path, capsys) -> None:
     assert "is not a seqzoo database" in capsys.readouterr().err
 
 
-def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
+def _smoke_end_to_end_then_resume(tmp_path, models: list[str]) -> None:
     store = tmp_path / "smoke.sqlite"
     env = {**os.environ, "COLUMNS": "120"}
     cmd = [sys.executable, "-m", "benchmarks.cli", "run", "--suite", "smoke", "--store",
-           str(store), "--workers", "2"]
+           str(store), "--workers", "2", *(["--models", ",".join(models)] if models else [])]
+    cells = 3 * (len(models) if models else 11) + 7  # + 2 sentiment, 2 speech, 3 forecasting
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = Store(store).runs()
-    # 11 models and the family's baselines (2 sentiment, 2 speech, 3 forecasting) per dataset
-    assert len(runs) == 40 and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
+    assert len(runs) == cells and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
     assert set(runs["dataset"]) == {"mr_polarity", "japanese_vowels", "appliances_energy"}
     assert set(runs[runs["is_baseline"]]["model"]) == {
         "majority", "tfidf_logreg", "features_logreg", "naive", "seasonal_naive", "linear_ar"}
     assert "ranked by accuracy" in proc.stdout and "ranked by mae" in proc.stdout
     # resume: every run is already stored with status ok, so nothing would run again
     dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
-    assert "40 runs (40 already in" in " ".join(dry.stdout.split())
-    assert dry.stdout.count("skip ") == 40
+    assert f"{cells} runs ({cells} already in" in " ".join(dry.stdout.split())
+    assert dry.stdout.count("skip ") == cells
     # a new seed is planned, the old ones skipped
     more = subprocess.run([*cmd, "--dry-run", "--seeds", "0,1"], capture_output=True,
                           text=True, env=env)
-    assert more.stdout.count("skip ") == 40 and more.stdout.count("run  ") == 40
+    assert more.stdout.count("skip ") == cells and more.stdout.count("run  ") == cells
     # the report of the stored runs: three files, baselines marked, every dataset present
     out = tmp_path / "report"
     report = subprocess.run([sys.executable, "-m", "benchmarks.cli", "report", "--store",
@@ -87,6 +87,17 @@ def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
     for name in ("japanese_vowels", "appliances_energy", "mr_polarity"):
         assert f"## {name} (smoke)" in markdown
     assert (out / "leaderboard.csv").stat().st_size and (out / "leaderboard.html").stat().st_size
+
+
+def test_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
+    """Two families (one sequential, one parallel-in-time) and every baseline, end to end."""
+    _smoke_end_to_end_then_resume(tmp_path, ["rnn", "s4d"])
+
+
+@pytest.mark.slow
+def test_whole_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
+    """All 40 cells: every model (about 4.5 minutes on 2 cores)."""
+    _smoke_end_to_end_then_resume(tmp_path, [])
 
 
 def test_canonical_suite_plans_offline(tmp_path, capsys) -> None:

@@ -36,7 +36,7 @@ def test_schema_is_flat_and_typed() -> None:
 def test_bad_status_rejected() -> None:
     with pytest.raises(ValueError, match="status='lost' is not allowed"):
         _record(status="lost")
-    assert STATUSES == ("ok", "failed", "diverged")
+    assert STATUSES == ("ok", "failed", "diverged", "oom", "timeout")
 
 
 def test_hparams_hash_is_stable_and_order_free() -> None:
