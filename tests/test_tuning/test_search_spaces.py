@@ -31,7 +31,8 @@ def test_search_space_builds_and_trains_one_trial(model, search) -> None:
     assert 1e-4 <= values["learning_rate"] <= 1e-2
 
 
-@pytest.mark.parametrize("tuner", sorted(TUNERS))
+@pytest.mark.parametrize("tuner", [pytest.param(t, marks=[] if t == "random" else pytest.mark.slow)
+                                   for t in sorted(TUNERS)])
 def test_every_tuner_completes_its_budget(tuner, search) -> None:
     budget = ({"trials": None, "max_epochs": 3, "budget": TINY.replace(epochs=3)}
               if tuner == "hyperband" else {"trials": 2})
