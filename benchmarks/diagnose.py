@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from benchmarks.checks import check_int, check_ints, check_positive
 from benchmarks.data import canonical_id
 from benchmarks.grid import PlannedRun, plan_grid
 from benchmarks.harness import Budget
@@ -38,17 +39,11 @@ class DiagnoseSettings:
         if self.task not in TASKS:
             raise ValueError(f"--task {self.task!r} is not allowed; use one of "
                              f"{', '.join(TASKS)}")
-        if not self.lags or any(isinstance(t, bool) or not isinstance(t, int) or t < 2
-                                for t in self.lags):
-            raise ValueError(f"--lags {','.join(map(str, self.lags))} is not allowed; use "
-                             "integers >= 2")
+        check_ints("--lags", self.lags, 2)
         for flag, value in (("--steps", self.steps), ("--batch-size", self.batch_size),
                             ("--eval-samples", self.eval_samples)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{flag} {value!r} is not allowed; use a positive integer")
-        if not self.learning_rate > 0:
-            raise ValueError(f"--learning-rate {self.learning_rate!r} is not allowed; use a "
-                             "positive number")
+            check_int(flag, value)
+        check_positive("--learning-rate", self.learning_rate)
 
     def dataset(self, lag: int) -> str:
         """The dataset id of one lag: ``steps x batch`` training samples, one epoch."""

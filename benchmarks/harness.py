@@ -17,7 +17,8 @@ import keras
 import numpy as np
 
 import zoo
-from benchmarks.baselines import Baseline, get_baseline
+from benchmarks.baselines import Baseline, get_baseline, naive_forecast
+from benchmarks.checks import check_int, check_positive
 from benchmarks.data import Dataset, dataset_class, get_dataset
 from benchmarks.devices import (
     DevicePlan,
@@ -59,6 +60,17 @@ class Budget:
     max_train: int | None = None
     max_eval: int | None = None
     learning_rate: float = 1e-3
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            check_int(name, getattr(self, name))
+        check_int("patience", self.patience, low=0)
+        for name in ("max_train", "max_eval"):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name))
+        if self.max_seconds is not None:
+            check_positive("max_seconds", self.max_seconds, "seconds")
+        check_positive("learning_rate", self.learning_rate)
 
     def replace(self, **changes: Any) -> Budget:
         """A copy with ``changes`` applied (``None`` values are ignored)."""
@@ -264,8 +276,10 @@ def _score(record: RunRecord, data: Dataset, task: zoo.TaskSpec, y_test: np.ndar
     if task.kind == "classification":
         scores = classification_metrics(y_test, output, task.num_outputs)
     else:
-        naive = data.extra("naive", "test")[: budget.max_eval]
-        scores = forecast_metrics(y_test, output, naive, data.info()["target_std"])
+        x_test = data.load("test")[0][: budget.max_eval]
+        naive = (data.extra("naive", "test")[: budget.max_eval] if "naive_test" in data.arrays()
+                 else naive_forecast(data, x_test))
+        scores = forecast_metrics(y_test, output, naive, data.meta.get("target_scale", 1.0))
     for key, value in scores.items():
         setattr(record, key, value)
     if not np.isfinite(output).all():

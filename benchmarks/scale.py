@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import zoo
+from benchmarks.checks import check_int, check_ints, check_positive
 from benchmarks.data import Dataset, canonical_id
 from benchmarks.devices import peak_device_mib, reset_device_peak, select_device
 from benchmarks.grid import PlannedRun
@@ -57,17 +58,11 @@ class ScaleSettings:
 
     def check(self) -> None:
         """``ValueError`` naming the first bad setting."""
-        if not self.lengths or any(isinstance(t, bool) or not isinstance(t, int) or t < 2
-                                   for t in self.lengths):
-            raise ValueError(f"--lengths {','.join(map(str, self.lengths))} is not allowed; "
-                             "use integers >= 2")
+        check_ints("--lengths", self.lengths, 2)
         for flag, value in (("--batch", self.batch), ("--width", self.width),
                             ("--steps", self.steps)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{flag} {value!r} is not allowed; use a positive integer")
-        if not self.time_cap > 0:
-            raise ValueError(f"--time-cap {self.time_cap!r} is not allowed; use a positive "
-                             "number of seconds")
+            check_int(flag, value)
+        check_positive("--time-cap", self.time_cap, "seconds")
 
     def dataset(self, length: int) -> str:
         """The adding-problem dataset id that feeds one length: just the batches needed."""

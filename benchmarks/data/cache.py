@@ -13,8 +13,19 @@ import numpy as np
 
 
 def data_root() -> Path:
-    """The cache directory: ``$SEQZOO_DATA`` or ``~/.cache/seqzoo``."""
-    return Path(os.environ.get("SEQZOO_DATA") or Path.home() / ".cache" / "seqzoo")
+    """The cache directory: ``$SEQZOO_DATA`` or ``~/.cache/seqzoo``.
+
+    Raises:
+        ValueError: ``$SEQZOO_DATA`` names something that is not a folder.
+    """
+    root = Path(os.environ.get("SEQZOO_DATA") or Path.home() / ".cache" / "seqzoo")
+    for path in (root, *root.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ValueError(f"SEQZOO_DATA={root} is not allowed: {path} is a file; "
+                                 "point it at a folder (created if missing)")
+            break
+    return root
 
 
 def params_key(params: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from benchmarks.quiet import is_native_log
 from benchmarks.workers.slots import Slot, is_dead_here, worker_id
 from results.queue import Cell, failed_record
 from results.record import RunRecord
@@ -131,7 +132,8 @@ class _Busy:
             lines = (self.folder / "log").read_text(errors="replace").splitlines()
         except OSError:
             return ""
-        return "\n".join(line for line in lines[-STDERR_LINES:])
+        lines = [line for line in lines if not is_native_log(line.encode())]
+        return "\n".join(lines[-STDERR_LINES:])
 
 
 class Pool:

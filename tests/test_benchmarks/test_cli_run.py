@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from benchmarks.cli import main
+from benchmarks.quiet import is_native_log
 from results.store import Store
 
 
@@ -28,6 +29,13 @@ from results.store import Store
         (["--suite", "smoke", "--max-attempts", "0"], "--max-attempts 0 is not allowed"),
         (["--suite", "smoke", "--lease", "0.5"], "--lease 0.5 is not allowed"),
         (["--suite", "smoke", "--timeout-per-run", "-1"], "--timeout-per-run -1 is not allowed"),
+        (["--suite", "smoke", "--seeds", "-5"], "seed -5 is not allowed; use integers >= 0"),
+        (["--suite", "smoke", "--seeds", "0,x"], "seed 'x' is not an integer"),
+        (["--suite", "smoke", "--epochs", "0"], "--epochs: 0 is not allowed; use a positive"),
+        (["--suite", "smoke", "--epochs", "-3"], "--epochs: -3 is not allowed"),
+        (["--suite", "smoke", "--batch-size", "0"], "--batch-size: 0 is not allowed"),
+        (["--suite", "smoke", "--plugin", "nowhere.py"], "plugin file nowhere.py does not exist"),
+        (["--suite", "smoke", "--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(argv, message, tmp_path, capsys) -> None:
@@ -38,10 +46,17 @@ def test_bad_input_is_one_line_and_writes_nothing(argv, message, tmp_path, capsy
     assert not store.exists() or Store(store).runs().empty
 
 
-def test_non_integer_seed(tmp_path, capsys) -> None:
-    with pytest.raises(SystemExit):
-        main(["run", "--suite", "smoke", "--seeds", "0,x", "--store", str(tmp_path / "s")])
-    assert "seed 'x' is not an integer" in capsys.readouterr().err
+def test_data_home_that_is_a_file(tmp_path, monkeypatch, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("SEQZOO_DATA", str(blocker / "cache"))
+    store = tmp_path / "s.sqlite"
+    for command in (["run", "--suite", "smoke", "--store", str(store)], ["data", "list"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"SEQZOO_DATA={blocker / 'cache'} is not allowed: {blocker} is a file" in err
+        assert "\n" not in err
+    assert not store.exists()
 
 
 def test_unwritable_and_foreign_store(tmp_path, capsys) -> None:
@@ -63,6 +78,9 @@ def _smoke_end_to_end_then_resume(tmp_path, models: list[str]) -> None:
     cells = 3 * (len(models) if models else 11) + 7  # + 2 sentiment, 2 speech, 3 forecasting
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # quiet: no TensorFlow, absl or XLA log line reaches the user
+    assert not [line for line in (proc.stdout + proc.stderr).splitlines()
+                if is_native_log(line.encode()) or "absl" in line], proc.stderr[-2000:]
     runs = Store(store).runs()
     assert len(runs) == cells and set(runs["status"]) == {"ok"}, runs[["model", "status", "error"]]
     assert set(runs["dataset"]) == {"mr_polarity", "japanese_vowels", "appliances_energy"}

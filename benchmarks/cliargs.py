@@ -1,0 +1,155 @@
+"""What every ``seqzoo`` command shares: a parser whose errors are one line, argument types
+that reject bad values before anything runs, the common flags (``--plugin``, ``--verbose``)
+and the worker flags."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+STORE_HELP = ("results store: a SQLite file path, or a URL such as "
+              "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
+DEFAULT_STORE = "seqzoo-results/seqzoo.sqlite"
+DATA_DIR_HELP = ("folder with local copies of the canonical archives (aclImdb_v1.tar.gz, "
+                 "speech_commands_v0.02.tar.gz, jena_climate_2009_2016.csv.zip or their "
+                 "extracted forms) instead of downloading them")
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are ``ValueError`` s, so that ``main`` prints
+    them as every other bad input: one ``seqzoo: error: ...`` line, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise ``message`` with a pointer to ``--help``."""
+        raise ValueError(f"{message} (see {self.prog} --help)")
+
+
+def comma_list(text: str) -> list[str]:
+    """``a, b,c`` -> ``["a", "b", "c"]``."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _int(token: str, what: str) -> int:
+    try:
+        return int(token)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} {token!r} is not an integer") from None
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """An argument type: an integer >= ``low``."""
+    allowed = "a positive integer" if low == 1 else f"an integer >= {low}"
+
+    def parse(text: str) -> int:
+        value = _int(text, "value")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is not allowed; use {allowed}")
+        return value
+
+    return parse
+
+
+def ints_at_least(low: int, what: str) -> Callable[[str], list[int]]:
+    """An argument type: a comma list of integers >= ``low`` (``what`` names one item)."""
+
+    def parse(text: str) -> list[int]:
+        values = [_int(token, what) for token in comma_list(text)]
+        if not values:
+            raise argparse.ArgumentTypeError(f"{text!r} holds no {what}s")
+        for value in values:
+            if value < low:
+                raise argparse.ArgumentTypeError(f"{what} {value} is not allowed; use integers "
+                                                 f">= {low}")
+        return values
+
+    return parse
+
+
+seeds = ints_at_least(0, "seed")
+
+
+def positive_number(text: str) -> float:
+    """An argument type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed; use a positive number")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argument type: a number of seconds (range checks are the caller's, with its flag)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+
+
+def common_flags() -> argparse.ArgumentParser:
+    """The parent parser of every command: ``--plugin`` and ``--verbose``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+                        help="import a .py file or module that registers models or datasets "
+                             "before the command runs (repeatable)")
+    parent.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow, absl and XLA log lines")
+    return parent
+
+
+def worker_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of every command that runs cells: backend, device, slots, lease and time limit."""
+    p.add_argument("--device", default="auto", help="auto, cpu, gpu or tpu (default: auto)")
+    p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
+                                     "tensorflow)")
+    p.add_argument("--workers", type=int,
+                   help="worker processes at once, each running one cell in a fresh process "
+                        "with its share of the CPU cores (default: one per GPU, else 1)")
+    p.add_argument("--lease", type=seconds, default=60.0,
+                   help="seconds a worker holds a cell between heartbeats; a lost worker's "
+                        "cell is queued again after this (default: %(default)s)")
+    p.add_argument("--timeout-per-run", type=seconds,
+                   help="kill a cell's worker after this many seconds and record it as "
+                        "timeout (default: no limit)")
+
+
+def store_flag(p: argparse.ArgumentParser) -> None:
+    """``--store`` with the default SQLite file."""
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"{STORE_HELP} (default: {DEFAULT_STORE})")
+
+
+def worker_setup(args: argparse.Namespace) -> tuple[str, object, object]:
+    """Backend, device and pool settings from the worker flags, checked before any store is
+    opened: (backend, DevicePlan, PoolSettings)."""
+    from benchmarks.data.cache import data_root
+    from benchmarks.devices import select_backend
+
+    backend = select_backend(args.backend)
+    data_root()
+    if backend == "jax":  # this process only counts devices: leave GPU memory to the workers
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    from benchmarks.devices import select_device
+    from benchmarks.workers.pool import PoolSettings
+    from benchmarks.workers.slots import plan_slots
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if args.workers is not None and args.workers < 1:  # before any backend starts
+        plan_slots(args.workers, 0)
+    device = select_device(args.device, strategy=False)
+    slots = plan_slots(args.workers, device.count if device.kind == "gpu" else 0)
+    pool = PoolSettings(tuple(slots), backend, lease_s=args.lease,
+                        timeout_s=args.timeout_per_run, wait=getattr(args, "wait", False))
+    return backend, device, pool
+
+
+def console() -> object:
+    """A rich console; 120 columns when the output is not a terminal."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
