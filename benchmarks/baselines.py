@@ -3,7 +3,7 @@
 Every leaderboard shows how much a neural model buys over the simplest honest predictors:
 majority class and TF-IDF + logistic regression for sentiment; majority class and per-feature
 mean+std over time + logistic regression for speech; naive (last value), seasonal naive
-(same hour yesterday) and a linear autoregressive model for forecasting.
+(the same step one season earlier) and a linear autoregressive model for forecasting.
 """
 
 from __future__ import annotations
@@ -78,9 +78,8 @@ def _mean_std(x: np.ndarray) -> np.ndarray:
 
 def _target_history(data: Dataset) -> Callable[[np.ndarray], np.ndarray]:
     """``x -> `` the target's lookback window, relative to its last value when targets are
-    residual; the target column is looked up once, outside the timed predictions."""
-    info = data.info()
-    column, residual = info["features"].index(info["target"]), data.params.get("residual")
+    residual, from the contract's ``target_index`` and ``residual`` meta keys."""
+    column, residual = data.meta["target_index"], data.meta["residual"]
 
     def history(x: np.ndarray) -> np.ndarray:
         window = x[:, :, column]
@@ -89,25 +88,25 @@ def _target_history(data: Dataset) -> Callable[[np.ndarray], np.ndarray]:
     return history
 
 
+def naive_forecast(data: Dataset, x: np.ndarray) -> np.ndarray:
+    """The last observed target value of each window in ``x``, repeated over the horizon
+    (in ``y``'s terms: zeros when targets are residual)."""
+    return np.repeat(_target_history(data)(x)[:, -1:], data.task_spec().num_outputs, axis=1)
+
+
 def _naive(x: np.ndarray, y: np.ndarray, data: Dataset) -> tuple[Predictor, int]:
-    horizon, history = data.task_spec().num_outputs, _target_history(data)
-
-    def predict(inputs: np.ndarray) -> np.ndarray:
-        return np.repeat(history(inputs)[:, -1:], horizon, axis=1)
-
-    return predict, 0
+    return (lambda inputs: naive_forecast(data, inputs)), 0
 
 
 def _seasonal_naive(x: np.ndarray, y: np.ndarray, data: Dataset) -> tuple[Predictor, int]:
+    """The last observed season, repeated over the horizon (step h predicts the value one
+    season before, or several when the horizon is longer than a season)."""
     horizon, lookback = data.task_spec().num_outputs, data.task_spec().seq_len
-    if not horizon <= 24 <= lookback:
-        raise ValueError(f"seasonal naive needs horizon <= 24 <= lookback, got horizon "
-                         f"{horizon} and lookback {lookback}")
-
-    history = _target_history(data)
+    season, history = data.meta["season"], _target_history(data)
+    steps = lookback - season + np.arange(horizon) % season
 
     def predict(inputs: np.ndarray) -> np.ndarray:
-        return history(inputs)[:, lookback - 24:lookback - 24 + horizon]
+        return history(inputs)[:, steps]
 
     return predict, 0
 
@@ -129,8 +128,8 @@ BASELINES = (
     Baseline("features_logreg", "speech", "per-feature mean and std over time (log-mel or "
              "cepstra) + logistic regression", "x", _logistic(_mean_std)),
     Baseline("naive", "forecasting", "the last observed value, repeated", "x", _naive),
-    Baseline("seasonal_naive", "forecasting", "the same hour one day earlier", "x",
-             _seasonal_naive),
+    Baseline("seasonal_naive", "forecasting", "the same step one season earlier (a day for "
+             "hourly data)", "x", _seasonal_naive),
     Baseline("linear_ar", "forecasting", "ridge regression from the target's lookback "
              "window (linear autoregression)", "x", _linear_ar),
 )

@@ -22,10 +22,35 @@ FAMILIES = ("sentiment", "speech", "forecasting", "diagnostic")
 class Dataset(ABC):
     """A benchmark dataset: a TaskSpec, train/val/test arrays and provenance.
 
-    Subclasses set the class attributes and implement :meth:`prepare`, returning
-    ``x_<split>``/``y_<split>`` arrays (plus any extras such as naive forecasts) and a JSON
-    ``meta`` dict with at least ``task`` (TaskSpec fields) and ``fingerprint``.
-    Preparation runs once per preprocessing parameters and is cached atomically.
+    Subclasses set the class attributes (``name``, ``family``, ``offline``, ``source``,
+    ``licence``, ``version``, ``split_definition``, ``defaults``) and implement
+    :meth:`prepare`, which must return ``(arrays, meta)``, deterministic for ``self.seed``:
+
+    ``arrays`` (NumPy, every split non-empty, ``n`` rows per split):
+        - ``x_train``, ``x_val``, ``x_test``: model inputs, ``(n, T)`` int token ids (0 is
+          padding) for ``input="tokens"``, ``(n, T, F)`` float32 for ``input="features"``;
+        - ``y_train``, ``y_val``, ``y_test``: ``(n,)`` int class ids for classification,
+          ``(n, num_outputs)`` float32 for forecasting;
+        - family ``sentiment`` only: ``text_train``, ``text_val``, ``text_test``, the raw
+          texts (str) behind each row, for the text baselines;
+        - optional, forecasting tasks: ``naive_<split>``, ``(n, num_outputs)``, the reference
+          forecast that ``rel_mae`` divides by (default: the last observed target value,
+          from ``target_index`` and ``residual``; the adding probe gives its own).
+    ``meta`` (JSON-serialisable dict):
+        - ``task``: the :class:`zoo.TaskSpec` fields of the arrays;
+        - ``fingerprint``: sha256 of the source files the arrays come from;
+        - family ``forecasting`` only: ``target_index`` (int, the column of ``x`` holding the
+          target series, in ``y``'s units), ``target_scale`` (float, one unit of ``y`` in the
+          target's original units, for MAE and RMSE; 1.0 when absent, as for the probes),
+          ``residual`` (bool: ``y`` is the change from the window's last target value,
+          ``x[:, -1, target_index]``, rather than the value) and ``season`` (int, steps in one
+          season, ``1 <= season <= T``, for seasonal naive);
+        - anything else is free-form provenance, shown by ``seqzoo data info`` and read by
+          nothing else.
+
+    :meth:`arrays` checks this contract (:func:`check_prepared`) and caches the result
+    atomically, once per preprocessing parameters; every baseline of the dataset's family
+    works on any dataset that meets it.
 
     Args:
         seed: seed of the split and any sampling.
@@ -85,10 +110,7 @@ class Dataset(ABC):
                 start = time.perf_counter()
                 arrays, meta = self.prepare()
                 meta["prepare_seconds"] = round(time.perf_counter() - start, 2)
-                for split in SPLITS:
-                    if len(arrays[f"y_{split}"]) == 0:
-                        raise DataError(f"dataset {self.name!r} has an empty {split} split "
-                                        f"with parameters {self.params}")
+                check_prepared(self, arrays, meta)
                 cached = {**arrays, "meta": np.array(json.dumps(meta))}
                 atomic_save_npz(path, cached)
             self._meta = json.loads(str(cached.pop("meta")))
@@ -123,10 +145,49 @@ class Dataset(ABC):
         }
 
     @property
+    def meta(self) -> dict[str, Any]:
+        """The ``meta`` dict :meth:`prepare` returned (see the class docstring)."""
+        self.arrays()
+        return self._meta
+
+    @property
     def fingerprint(self) -> str:
         """sha256 of the source files the arrays were prepared from."""
         self.arrays()
         return self._meta["fingerprint"]
+
+
+#: the meta keys each family adds to ``task`` and ``fingerprint``
+FAMILY_META = {"forecasting": ("target_index", "target_scale", "residual", "season")}
+#: the extra per-split arrays each family adds to ``x_<split>`` and ``y_<split>``
+FAMILY_ARRAYS = {"sentiment": ("text",)}
+
+
+def check_prepared(data: Dataset, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Raise ``DataError`` naming the first way ``(arrays, meta)`` breaks the contract of
+    :class:`Dataset`."""
+    where = f"dataset {data.name!r} (parameters {data.params})"
+    keys = [f"{a}_{s}" for a in ("x", "y", *FAMILY_ARRAYS.get(data.family, ())) for s in SPLITS]
+    missing = [k for k in keys if k not in arrays]
+    missing += [k for k in ("task", "fingerprint", *FAMILY_META.get(data.family, ()))
+                if k not in meta]
+    if missing:
+        raise DataError(f"{where}: prepare() returned no {', '.join(missing)}; see the "
+                        "Dataset docstring for what it must return")
+    for split in SPLITS:
+        n = len(arrays[f"y_{split}"])
+        if n == 0:
+            raise DataError(f"{where} has an empty {split} split")
+        lengths = {k: len(arrays[k]) for k in keys if k.endswith(f"_{split}")}
+        if len(set(lengths.values())) > 1:
+            raise DataError(f"{where}: the {split} arrays differ in length: {lengths}")
+    try:
+        task = zoo.TaskSpec(**meta["task"])
+    except (TypeError, ValueError) as error:
+        raise DataError(f"{where}: meta['task'] is not a TaskSpec: {error}") from None
+    if data.family == "forecasting" and not 1 <= meta["season"] <= (task.seq_len or 0):
+        raise DataError(f"{where}: meta['season'] {meta['season']} is not allowed; use 1 to "
+                        f"the lookback {task.seq_len}")
 
 
 _DATASETS: dict[str, type[Dataset]] = {}
@@ -145,6 +206,9 @@ def list_datasets(filter: str = "*", offline: bool | None = None,
     """Registered dataset ids, filtered by shell pattern, offline-ness and family."""
     if family is not None and family not in FAMILIES:
         raise ValueError(f"family {family!r} is not allowed; use one of {', '.join(FAMILIES)}")
+    from benchmarks.data.user import load_user_datasets
+
+    load_user_datasets()
     return sorted(n for n, c in _DATASETS.items()
                   if fnmatch.fnmatchcase(n, filter)
                   and (offline is None or c.offline == offline)
@@ -183,6 +247,10 @@ def dataset_class(name: str) -> type[Dataset]:
     """The registered class of ``name`` (parameters after ``:`` ignored); ``KeyError`` naming
     close ids if unknown."""
     name = name.partition(":")[0]
+    if name not in _DATASETS:
+        from benchmarks.data.user import load_user_dataset
+
+        load_user_dataset(name)
     if name not in _DATASETS:
         raise zoo.UnknownNameError("dataset", name, list_datasets())
     return _DATASETS[name]

@@ -67,7 +67,7 @@ class _Probe(Dataset):
         digest = hashlib.sha256()
         for key in sorted(arrays):
             digest.update(arrays[key].tobytes())
-        return arrays, {"task": task, "fingerprint": digest.hexdigest(), "target_std": 1.0,
+        return arrays, {"task": task, "fingerprint": digest.hexdigest(), "target_scale": 1.0,
                         "preprocessing": "none: generated from the seed",
                         "no_memory": PROBES[self.name][4]}
 

@@ -30,15 +30,16 @@ PVLIB = PinnedWheel("pvlib", "0.16.1", "pvlib-0.16.1-py3-none-any.whl",
 
 def window_series(values: np.ndarray, target: int, lookback: int, horizon: int,
                   fractions: tuple[float, float] = (0.7, 0.15), stride: int = 1,
-                  residual: bool = False) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Chronological, gapped, train-normalised windows of an hourly ``(T, F)`` series.
+                  residual: bool = False, season: int = 24
+                  ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Chronological, gapped, train-normalised windows of a regular ``(T, F)`` series.
 
-    Returns arrays ``x_<split>`` (windows, lookback, F), ``y_<split>`` (windows, horizon) in
-    normalised units, ``naive_<split>`` (last value repeated) and ``snaive_<split>`` (the same
-    hour one day earlier), plus meta with the target's scale and the split step ranges.
-    With ``residual``, ``y``, ``naive`` and ``snaive`` are all given as the change from the
-    window's last observed target value, so ``naive`` is zero; errors, and so MAE, RMSE and
-    MAE relative to naive, are the same as in absolute terms.
+    Returns arrays ``x_<split>`` (windows, lookback, F) and ``y_<split>`` (windows, horizon)
+    in normalised units, plus meta with the split step ranges and the forecasting keys of the
+    Dataset contract (``target_index``, ``target_scale``, ``residual``, ``season``: 24 for
+    hourly data). With ``residual``, ``y`` is the change from the window's last observed
+    target value; errors, and so MAE, RMSE and MAE relative to naive, are the same as in
+    absolute terms.
     """
     n = len(values)
     span = lookback + horizon
@@ -59,17 +60,13 @@ def window_series(values: np.ndarray, target: int, lookback: int, horizon: int,
         ranges[split] = [int(start), int(end)]
         x = np.stack([scaled[s:s + lookback] for s in starts])
         y = np.stack([scaled[s + lookback:s + span, target] for s in starts])
-        last = x[:, -1, target]
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
-        arrays[f"naive_{split}"] = np.repeat(last[:, None], horizon, axis=1)
-        day = np.stack([scaled[s + lookback - 24:s + span - 24, target] for s in starts]) \
-            if horizon <= 24 <= lookback else arrays[f"naive_{split}"]
-        arrays[f"snaive_{split}"] = day
         if residual:
-            for key in ("y", "naive", "snaive"):
-                arrays[f"{key}_{split}"] = arrays[f"{key}_{split}"] - last[:, None]
+            y = y - x[:, -1:, target]
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
     meta = {"target_mean": float(mean[target]), "target_std": float(std[target]),
-            "split_steps": ranges, "series_steps": int(n),
+            "split_steps": ranges, "series_steps": int(n), "target_index": int(target),
+            "target_scale": float(std[target]),
+            "residual": bool(residual), "season": int(min(season, lookback)),
             "target_definition": ("change from the last observed value, in train-z units"
                                   if residual else "value in train-z units")}
     return arrays, meta
@@ -94,6 +91,7 @@ class _HourlyForecast(Dataset):
     offline = True
     split_definition = ("chronological 70/15/15 of hourly steps; val and test start "
                         "lookback+horizon steps after the previous split ends (no shared window)")
+    revision = 2
 
     @abstractmethod
     def frame(self) -> tuple[pd.DataFrame, bytes, dict[str, Any]]:
