@@ -8,18 +8,34 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
+from files import FILE_INPUTS  # noqa: E402
 
 from benchmarks.data import get_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def prepared():
+def dataset_params(tmp_path_factory):
+    """``dataset_params(name)``: the parameters a dataset needs here: none for the built-in
+    ones, the small inputs of ``files.py`` for those read from a user's files."""
+    cache = {}
+
+    def params(name: str) -> dict:
+        if name not in cache:
+            build = FILE_INPUTS.get(name)
+            cache[name] = build(tmp_path_factory.mktemp(name)) if build else {}
+        return cache[name]
+
+    return params
+
+
+@pytest.fixture(scope="session")
+def prepared(dataset_params):
     """``prepared(name)``: a dataset instance whose arrays are loaded (cached per session)."""
     cache = {}
 
     def get(name: str):
         if name not in cache:
-            cache[name] = get_dataset(name)
+            cache[name] = get_dataset(name, **dataset_params(name))
             cache[name].arrays()
         return cache[name]
 

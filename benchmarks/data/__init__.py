@@ -4,6 +4,7 @@ from benchmarks.data import (  # noqa: F401  (registers datasets)
     canonical,
     commands,
     diagnostic,
+    files,
     forecasting,
     sentiment,
     speech,

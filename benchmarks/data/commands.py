@@ -67,13 +67,15 @@ def place(speech: np.ndarray, rng: np.random.Generator, snr_db: tuple[float, flo
     return (clip + coloured_noise(rng, SAMPLE_RATE) * np.sqrt(power)).astype("float32")
 
 
-def log_mel(clips: np.ndarray, bins: int) -> np.ndarray:
-    """``(n, frames, bins)`` log-mel features from Keras (25 ms window, 10 ms hop)."""
+def log_mel(clips: np.ndarray, bins: int, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """``(n, frames, bins)`` log-mel features from Keras (25 ms window, 10 ms hop) of clips
+    sampled at ``rate`` Hz."""
     import keras
 
-    layer = keras.layers.MelSpectrogram(fft_length=512, sequence_stride=160,
-                                        sequence_length=400, sampling_rate=SAMPLE_RATE,
-                                        num_mel_bins=bins)
+    window, hop = int(round(0.025 * rate)), int(round(0.010 * rate))
+    layer = keras.layers.MelSpectrogram(fft_length=1 << (window - 1).bit_length(),
+                                        sequence_stride=hop, sequence_length=window,
+                                        sampling_rate=rate, num_mel_bins=bins)
     parts = [keras.ops.convert_to_numpy(layer(clips[i:i + 256]))
              for i in range(0, len(clips), 256)]
     return np.transpose(np.concatenate(parts), (0, 2, 1)).astype("float32")

@@ -119,8 +119,9 @@ def test_vocabulary_fitted_on_train_only(name: str, prepared) -> None:
 
 
 @pytest.mark.parametrize("name", OFFLINE)
-def test_two_prepares_are_byte_identical(name: str, fresh_data_home, prepared) -> None:
-    fresh = get_dataset(name)
+def test_two_prepares_are_byte_identical(name: str, fresh_data_home, prepared,
+                                         dataset_params) -> None:
+    fresh = get_dataset(name, **dataset_params(name))
     again = prepared(name).arrays()
     arrays = fresh.arrays()
     assert fresh.cache_path().is_relative_to(fresh_data_home)
