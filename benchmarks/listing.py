@@ -27,9 +27,17 @@ def model_rows(pattern: str = "*") -> list[list[object]]:
     for name in names:
         info = zoo.get_model_info(name)
         counts = [f"{zoo.build_model(name, task).count_params():,}"
-                  for task in REFERENCE_TASKS.values()]
+                  if _supports(info, task) else "n/a" for task in REFERENCE_TASKS.values()]
         rows.append([name, info.family, info.description, *counts, info.paper])
     return rows
+
+
+def _supports(info: zoo.ModelInfo, task: zoo.TaskSpec) -> bool:
+    try:
+        info.check_task(task)
+    except ValueError:
+        return False
+    return True
 
 
 def model_table_markdown(pattern: str = "*") -> str:

@@ -8,7 +8,7 @@ Example:
 
 from zoo import models as _models  # noqa: F401  (registers every family)
 from zoo.kernels import kernel_summary, recurrent_kernels
-from zoo.model import SeqModel, adapt_stem
+from zoo.model import SeqModel, adapt_stem, build_sequence_model
 from zoo.registry import (
     ModelInfo,
     UnknownNameError,
@@ -27,6 +27,7 @@ __all__ = [
     "UnknownNameError",
     "adapt_stem",
     "build_model",
+    "build_sequence_model",
     "create_model",
     "get_model_info",
     "kernel_summary",

@@ -50,6 +50,7 @@ class ModelInfo:
         xla: compile with XLA (``jit_compile=True``) on TensorFlow by default; set where a
             whole benchmark run, compilation included, measured faster with it (mamba, whose
             selective scan is many small ops over a ``(B, T, E, N)`` state that XLA fuses).
+        module: the module that registered the builder (where a plugin model comes from).
     """
 
     name: str
@@ -62,6 +63,7 @@ class ModelInfo:
     defaults: dict[str, Any] = field(default_factory=dict)
     search_space: SearchSpace | None = None
     xla: bool = False
+    module: str = ""
 
     def check_task(self, task: TaskSpec) -> None:
         """Raise ``ValueError`` if this model cannot serve ``task``."""
@@ -115,6 +117,7 @@ def register_model(
             defaults={p.name: p.default for p in params},
             search_space=search_space,
             xla=xla,
+            module=builder.__module__,
         )
         return builder
 

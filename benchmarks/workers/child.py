@@ -73,17 +73,18 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.data import open_dataset
     from benchmarks.harness import Budget, error_line, run
     from benchmarks.measure import current_host_mib
-    from benchmarks.plugins import load_plugin
+    from benchmarks.plugins import load_entry_points, load_plugin
     from results.queue import failed_record
 
     threads = int(os.environ.get("SEQZOO_THREADS", "0")) or None
     if threads:
         _cap_threads(threads)
-    for plugin in spec.get("plugins", []):
-        load_plugin(plugin)
     at_start = current_host_mib()
     dataset = None
-    try:
+    try:  # a plugin, dataset or device that fails to load: a row, not a crash
+        for plugin in spec.get("plugins", []):
+            load_plugin(plugin)
+        load_entry_points()
         data = open_dataset(cell.dataset, spec.get("data_dir"))
         if "scale" in spec:
             from benchmarks.scale import measure
@@ -96,7 +97,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                          hparams=spec.get("hparams"), callbacks=_callbacks(spec, data))
         if record.dataset_fingerprint:
             dataset = {"name": data.id, "fingerprint": data.fingerprint, "info": data.info()}
-    except Exception as error:  # the dataset or device could not be opened: a row, not a crash
+    except Exception as error:
         record = failed_record(cell, error_line(error))
     record.host_mib_at_start = at_start
     record.threads = threads
