@@ -21,11 +21,13 @@ from benchmarks.cliargs import (
     int_at_least,
     seeds,
     store_flag,
+    tracking_flags,
     worker_flags,
     worker_setup,
 )
 from benchmarks.plugins import load_entry_points, load_plugin, origin, plugin_references
 from benchmarks.quiet import filter_native_logs
+from benchmarks.tracking import MlflowLogger, log_records, tensorboard_dir
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -81,8 +83,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size}
     datasets = {n: base.get(n, Budget()).replace(**overrides) for n in names}
     seeds = args.seeds if args.seeds is not None else list(suite.seeds if suite else [0])
-    store = Store(args.store)
     suite_name = args.suite or "adhoc"
+    mlflow = MlflowLogger(f"seqzoo-{suite_name}") if args.mlflow else None
+    tensorboard = tensorboard_dir(args.tensorboard, backend, out)
+    store = Store(args.store)
     plan = plan_grid(models, datasets, seeds, suite_name, store, not args.no_baselines)
     skipped = sum(p.done for p in plan)
     baselines = "" if args.no_baselines else " + baselines"
@@ -98,7 +102,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             out.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
                           f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
-    execution = Execution(backend, args.device, args.data_dir, plugin_references(args.plugin))
+    execution = Execution(backend, args.device, args.data_dir, plugin_references(args.plugin),
+                          tensorboard)
     if args.enqueue_only:
         cells = enqueue_grid(plan, store, suite_name, execution, args.max_attempts)
         out.print(f"enqueued {len(cells)} cells in {store.path}; run them with `seqzoo "
@@ -110,7 +115,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out.print(table)
     failed = sum(r.status != "ok" for r in records)
     out.print(f"{len(records)} runs in {elapsed(start)} ({failed} not ok), stored in "
-                  f"{store.path}")
+              f"{store.path}")
+    if mlflow:  # the whole grid: runs stored earlier and not logged yet too
+        log_records(mlflow, store.records([execution.cell(p, suite_name).key for p in plan]),
+                    out)
     return 0
 
 
@@ -224,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_flag(p)
     worker_flags(p)
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
+    tracking_flags(p)
     p.add_argument("--no-baselines", action="store_true",
                    help="skip the non-neural baselines (majority, TF-IDF, naive, ...)")
     p.add_argument("--max-attempts", type=int, default=2,

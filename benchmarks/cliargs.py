@@ -118,6 +118,15 @@ def worker_flags(p: argparse.ArgumentParser) -> None:
                         "timeout (default: no limit)")
 
 
+def tracking_flags(p: argparse.ArgumentParser) -> None:
+    """``--mlflow`` and ``--tensorboard DIR``."""
+    p.add_argument("--mlflow", action="store_true",
+                   help="log each run to MLflow ($MLFLOW_TRACKING_URI, default a SQLite store "
+                        "seqzoo-results/mlflow.db; needs seqzoo[mlflow])")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="per-run TensorBoard scalars under DIR (TensorFlow backend)")
+
+
 def store_flag(p: argparse.ArgumentParser) -> None:
     """``--store`` with the default SQLite file."""
     p.add_argument("--store", default=DEFAULT_STORE,

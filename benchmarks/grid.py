@@ -91,12 +91,14 @@ class Execution:
         device: ``auto``, ``cpu``, ``gpu`` or ``tpu``, resolved by each worker.
         data_dir: local copies of canonical archives (see :func:`open_dataset`).
         plugins: modules or ``.py`` files each worker imports before it runs a cell.
+        tensorboard: a folder for per-run TensorBoard logs (TensorFlow backend), or ``None``.
     """
 
     backend: str
     device: str = "auto"
     data_dir: str | None = None
     plugins: tuple[str, ...] = ()
+    tensorboard: str | None = None
 
     def cell(self, planned: PlannedRun, suite: str) -> Cell:
         """The queue cell of ``planned``."""
@@ -104,6 +106,7 @@ class Execution:
                     {"budget": asdict(planned.budget), "hparams": planned.hparams,
                      "backend": self.backend, "device": self.device,
                      "data_dir": self.data_dir, "plugins": list(self.plugins),
+                     **({"tensorboard": self.tensorboard} if self.tensorboard else {}),
                      **(planned.job or {})})
 
 

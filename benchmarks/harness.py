@@ -195,7 +195,8 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
         # training costs about three forward passes (forward, and backward for two operands)
         record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
     extra = {"hit_time_cap": timer.hit_time_cap, "jit_compile": bool(model.jit_compile),
-             "kernels": zoo.recurrent_kernels(model)}
+             "kernels": zoo.recurrent_kernels(model),
+             "history": {k: [float(v) for v in values] for k, values in history.history.items()}}
     for callback in callbacks:  # e.g. benchmarks.gradflow.GradientFlow's curves
         extra.update(callback.extra() if hasattr(callback, "extra") else {})
     record.extra = json.dumps(extra)

@@ -12,10 +12,12 @@ from benchmarks.cliargs import (
     seconds,
     seeds,
     store_flag,
+    tracking_flags,
     worker_flags,
     worker_setup,
 )
 from benchmarks.plugins import plugin_references
+from benchmarks.tracking import MlflowLogger, log_records, tensorboard_dir
 
 
 def lengths(text: str) -> list[int]:
@@ -50,6 +52,7 @@ def add_parsers(sub: argparse._SubParsersAction, parents: list[argparse.Argument
                    help="validation and test samples per lag (default: %(default)s)")
     store_flag(p)
     worker_flags(p)
+    tracking_flags(p)
     p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
     p.set_defaults(func=diagnose)
 
@@ -72,6 +75,7 @@ def add_parsers(sub: argparse._SubParsersAction, parents: list[argparse.Argument
     p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     store_flag(p)
     worker_flags(p)
+    tracking_flags(p)
     p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
     p.set_defaults(func=scale)
 
@@ -85,6 +89,8 @@ def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
     from results.store import Store
 
     out = console()
+    mlflow = MlflowLogger(f"seqzoo-{suite}") if args.mlflow else None
+    tensorboard = tensorboard_dir(args.tensorboard, backend, out)
     store = Store(args.store)
     done = sum(p.done for p in plan)
     out.print(f"seqzoo {suite}: {what} = {len(plan)} cells ({done} already in "
@@ -96,11 +102,14 @@ def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
                       f"{p.seed}")
         return 0
     start = time.perf_counter()
-    execution = Execution(backend, args.device, plugins=plugin_references(args.plugin))
+    execution = Execution(backend, args.device, plugins=plugin_references(args.plugin),
+                          tensorboard=tensorboard)
     records = run_grid(plan, store, suite, execution, pool, out)
     failed = sum(r.status != "ok" for r in records)
     out.print(f"{len(records)} cells in {elapsed(start)} ({failed} not ok), stored in "
               f"{store.path}; `seqzoo report --store {args.store}` adds the section")
+    if mlflow:  # the whole grid: runs stored earlier and not logged yet too
+        log_records(mlflow, store.records([execution.cell(p, suite).key for p in plan]), out)
     return 0
 
 

@@ -49,14 +49,20 @@ def _cap_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def _callbacks(spec: dict[str, Any], data: Any) -> list[Any]:
-    """The measuring callbacks a cell asks for: gradient flow on 128 validation samples."""
-    if not spec.get("gradient_flow"):
-        return []
-    from benchmarks.gradflow import GradientFlow
+def _callbacks(spec: dict[str, Any], data: Any, cell: Any) -> list[Any]:
+    """The callbacks a cell asks for: gradient flow on 128 validation samples, TensorBoard."""
+    callbacks = []
+    if spec.get("gradient_flow"):
+        from benchmarks.gradflow import GradientFlow
 
-    x, y = data.load("val")
-    return [GradientFlow(x[:128], y[:128])]
+        x, y = data.load("val")
+        callbacks.append(GradientFlow(x[:128], y[:128]))
+    if spec.get("tensorboard"):
+        from benchmarks.tracking import tensorboard_callback
+
+        callbacks.append(tensorboard_callback(spec["tensorboard"], cell.suite, cell.dataset,
+                                              cell.model, cell.seed))
+    return callbacks
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +100,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         else:
             record = run(cell.model, data, cell.seed, Budget(**spec["budget"]),
                          spec.get("device", "auto"), suite=cell.suite,
-                         hparams=spec.get("hparams"), callbacks=_callbacks(spec, data))
+                         hparams=spec.get("hparams"), callbacks=_callbacks(spec, data, cell))
         if record.dataset_fingerprint:
             dataset = {"name": data.id, "fingerprint": data.fingerprint, "info": data.info()}
     except Exception as error:
