@@ -75,9 +75,11 @@ class MlflowLogger:
                              f"{str(error).splitlines()[0]}") from None
 
     def logged(self, record: RunRecord) -> bool:
-        """Whether a run with this record's resume key and seed is already there."""
-        query = (f"tags.`seqzoo.key` = '{record.hparams_hash}' and "
-                 f"tags.`seqzoo.seed` = '{record.seed}'")
+        """Whether a run with this record's resume key (model, dataset, seed, suite,
+        hyperparameter hash) is already there."""
+        values = {"key": record.hparams_hash, "model": record.model,
+                  "dataset": record.dataset, "seed": record.seed, "suite": record.suite}
+        query = " and ".join(f"tags.`seqzoo.{k}` = '{v}'" for k, v in values.items())
         return bool(self.client.search_runs([self.experiment_id], query, max_results=1))
 
     def log(self, record: RunRecord) -> str | None:

@@ -14,18 +14,19 @@ mlflow = pytest.importorskip("mlflow")
 
 def test_grid_runs_are_mlflow_runs_and_tensorboard_logs(tmp_path) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    command = [sys.executable, "-m", "benchmarks.cli", "run", "--models", "rnn", "--datasets",
+    command = [sys.executable, "-m", "benchmarks.cli", "run", "--models", "rnn,gru", "--datasets",
                "japanese_vowels", "--seeds", "0,1", "--epochs", "2", "--store",
                str(tmp_path / "s.sqlite"), "--mlflow", "--tensorboard", str(tmp_path / "tb")]
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert not proc.stderr.strip(), proc.stderr[-2000:]  # MLflow's and alembic's INFO lines too
-    assert "mlflow: 6 runs logged (0 already there)" in " ".join(proc.stdout.split())
+    assert "mlflow: 8 runs logged (0 already there)" in " ".join(proc.stdout.split())
     mlflow.set_tracking_uri(uri)
     runs = mlflow.search_runs(experiment_names=["seqzoo-adhoc"])
-    assert len(runs) == 6 and set(runs["status"]) == {"FINISHED"}
-    assert set(runs["tags.seqzoo.model"]) == {"rnn", "majority", "features_logreg"}
+    assert len(runs) == 8 and set(runs["status"]) == {"FINISHED"}
+    # rnn and gru share hyperparameters (so the hash): the resume key tells them apart
+    assert set(runs["tags.seqzoo.model"]) == {"rnn", "gru", "majority", "features_logreg"}
     neural = runs[runs["tags.seqzoo.model"] == "rnn"]
     assert set(neural["tags.seqzoo.seed"]) == {"0", "1"}
     assert set(neural["params.budget.epochs"]) == {"2"} and set(neural["params.hp.units"])
@@ -38,7 +39,7 @@ def test_grid_runs_are_mlflow_runs_and_tensorboard_logs(tmp_path) -> None:
     assert [m.step for m in history] == [0, 1]
     # the same grid again: nothing runs, nothing is logged twice
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert "mlflow: 0 runs logged (6 already there)" in " ".join(again.stdout.split())
+    assert "mlflow: 0 runs logged (8 already there)" in " ".join(again.stdout.split())
     events = list((tmp_path / "tb").rglob("events.out.tfevents.*"))
     assert {p.relative_to(tmp_path / "tb").parts[:4] for p in events} >= {
         ("adhoc", "japanese_vowels", "rnn", "seed0"), ("adhoc", "japanese_vowels", "rnn", "seed1")}
