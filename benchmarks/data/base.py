@@ -102,10 +102,13 @@ class Dataset(ABC):
         return data_root() / "prepared" / f"{self.name}-{key}.npz"
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """All prepared arrays, from the cache or freshly prepared (then cached)."""
+        """All prepared arrays, from the cache or freshly prepared (then cached); a cached
+        file that no longer meets the contract (written by older code) is prepared again."""
         if self._arrays is None:
             path = self.cache_path()
             cached = load_npz(path)
+            if cached is not None and not self._meets_contract(cached):
+                cached = None
             if cached is None:
                 start = time.perf_counter()
                 arrays, meta = self.prepare()
@@ -116,6 +119,14 @@ class Dataset(ABC):
             self._meta = json.loads(str(cached.pop("meta")))
             self._arrays = cached
         return self._arrays
+
+    def _meets_contract(self, cached: dict[str, np.ndarray]) -> bool:
+        try:
+            meta = json.loads(str(cached["meta"]))
+            check_prepared(self, {k: v for k, v in cached.items() if k != "meta"}, meta)
+        except (KeyError, ValueError, DataError):
+            return False
+        return True
 
     def load(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` NumPy arrays of ``split`` (train, val or test)."""

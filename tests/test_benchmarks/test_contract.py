@@ -4,6 +4,7 @@ a one-line error naming it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import numpy as np
@@ -81,3 +82,14 @@ def test_splits_must_be_non_empty_and_aligned(fresh_data_home, monkeypatch) -> N
     with pytest.raises(DataError, match="has an empty val split"):
         _minimal("speech").arrays()
     assert set(SPLITS) == set(SIZES)
+
+
+def test_a_cached_file_from_older_code_is_prepared_again(fresh_data_home) -> None:
+    data = _minimal("forecasting")
+    data.arrays()
+    stale = dict(np.load(data.cache_path()))
+    meta = json.loads(str(stale["meta"]))
+    del meta["target_scale"]  # as written before target_scale joined the contract
+    np.savez(data.cache_path(), **{**stale, "meta": np.array(json.dumps(meta))})
+    again = _minimal("forecasting")
+    assert again.meta["target_scale"] == 2.5
