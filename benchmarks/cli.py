@@ -93,21 +93,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     workers = f"{len(pool.slots)} worker{'s' if len(pool.slots) > 1 else ''} x " \
               f"{pool.slots[0].threads} threads"
     out.print(f"seqzoo run: suite {suite_name}, {len(models)} models{baselines} x "
-                  f"{len(datasets)} "
-                  f"datasets x {len(seeds)} seeds = {len(plan)} runs ({skipped} already in "
-                  f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "
-                  f"{workers}")
+              f"{len(datasets)} "
+              f"datasets x {len(seeds)} seeds = {len(plan)} runs ({skipped} already in "
+              f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "
+              f"{workers}")
     if args.dry_run:
         for p in plan:
             out.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
-                          f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
+                      f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
     execution = Execution(backend, args.device, args.data_dir, plugin_references(args.plugin),
                           tensorboard)
     if args.enqueue_only:
         cells = enqueue_grid(plan, store, suite_name, execution, args.max_attempts)
         out.print(f"enqueued {len(cells)} cells in {store.path}; run them with `seqzoo "
-                      "worker --store STORE` (the same --store) on any machine")
+                  "worker --store STORE` (the same --store) on any machine")
         return 0
     start = time.perf_counter()
     records = run_grid(plan, store, suite_name, execution, pool, out, args.max_attempts)
@@ -132,8 +132,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     out = console()
     store = Store(args.store)
     out.print(f"seqzoo worker {worker_id()}: {len(pool.slots)} slots x "
-                  f"{pool.slots[0].threads} threads on {device.kind} ({device.name}), store "
-                  f"{store.path}{', waiting for work' if pool.wait else ''}")
+              f"{pool.slots[0].threads} threads on {device.kind} ({device.name}), store "
+              f"{store.path}{', waiting for work' if pool.wait else ''}")
     start = time.perf_counter()
     Pool(store, pool, out).run()
     out.print(f"queue empty after {elapsed(start)}")
@@ -171,7 +171,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     store = Store(args.store)
     start = time.perf_counter()
     out.print(f"seqzoo tune: {', '.join(settings.models)} on {settings.dataset}, "
-                  f"search {settings.search_id} in {args.dir}, store {store.path}")
+              f"search {settings.search_id} in {args.dir}, store {store.path}")
     search = tune(settings, store, args.dir, resume=args.resume, role=role,
                   rerun_seeds=tuple(args.rerun_seeds), data_dir=args.data_dir, console=out)
     out.print(f"search {search} done in {elapsed(start)}")
