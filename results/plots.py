@@ -25,6 +25,14 @@ def _png(fig: plt.Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def line_styles(count: int) -> list[dict[str, str]]:
+    """A distinct colour, line style and marker per line: the ten-colour cycle repeats after
+    ten lines, so the 11th and later lines also change style and marker."""
+    colours = [f"C{i}" for i in range(10)]
+    return [{"color": colours[i % 10], "ls": ("-", "--", ":")[i // 10 % 3],
+             "marker": ("o", "s", "^")[i // 10 % 3]} for i in range(count)]
+
+
 def pareto_front(points: list[tuple[float, float]], higher: bool) -> list[int]:
     """Indices of points not dominated in (throughput up, quality up or down by ``higher``)."""
     def better_or_equal(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -93,10 +101,10 @@ def best_so_far_png(curves: dict[str, list[tuple[int, float]]], objective: str, 
                     title: str) -> str:
     """Base64 PNG: per model, the best objective so far against the trial number."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
-    for model, curve in curves.items():
+    for (model, curve), style in zip(curves.items(), line_styles(len(curves)), strict=True):
         if curve:
             numbers, best = zip(*curve, strict=True)
-            ax.step(numbers, best, where="post", marker="o", ms=3, label=model)
+            ax.step(numbers, best, where="post", ms=3, label=model, **style)
     ax.set_xlabel("trial number")
     ax.set_ylabel(f"best {objective} so far ({'higher' if higher else 'lower'} is better)")
     ax.set_title(title, fontsize=9)
@@ -110,9 +118,10 @@ def score_vs_lag_png(table: Any) -> str:
     """Base64 PNG: a probe's mean score (± 95% CI) against the lag, one line per model, with
     the horizon threshold and the no-memory baseline."""
     fig, ax = plt.subplots(figsize=(7.5, 4.4), dpi=100)
-    for model, curve in table.scores.groupby("model", sort=False):
-        ax.errorbar(curve["lag"], curve["mean"], yerr=curve["ci95"].fillna(0), marker="o",
-                    ms=3, capsize=2, label=model)
+    groups = list(table.scores.groupby("model", sort=False))
+    for (model, curve), style in zip(groups, line_styles(len(groups)), strict=True):
+        ax.errorbar(curve["lag"], curve["mean"], yerr=curve["ci95"].fillna(0), ms=3, capsize=2,
+                    label=model, **style)
     ax.axhline(table.threshold, color="tab:red", ls="--", lw=1,
                label=f"threshold ({table.threshold_text()})")
     ax.set_xscale("log", base=2)
@@ -155,10 +164,11 @@ def scaling_png(points: Any, column: str, label: str) -> str:
     (lengths that ran only)."""
     fig, ax = plt.subplots(figsize=(7.5, 4.4), dpi=100)
     ok = points[points["status"] == "ok"]
-    for model, curve in ok.groupby("model", sort=False):
+    groups = list(ok.groupby("model", sort=False))
+    for (model, curve), style in zip(groups, line_styles(len(groups)), strict=True):
         values = curve[curve[column] > 0]
         if len(values):
-            ax.plot(values["length"], values[column], marker="o", ms=3, label=model)
+            ax.plot(values["length"], values[column], ms=3, label=model, **style)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("sequence length T (log scale)")

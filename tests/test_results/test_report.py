@@ -129,3 +129,10 @@ def test_empty_store_is_a_clear_error(tmp_path) -> None:
     _fill(store)
     with pytest.raises(ReportError, match="has no runs for suite standard"):
         write_report(store, tmp_path / "out", suite="standard")
+
+
+def test_every_line_of_a_plot_has_its_own_style() -> None:
+    from results.plots import line_styles
+
+    styles = [tuple(sorted(s.items())) for s in line_styles(25)]
+    assert len(set(styles)) == 25  # the 11th model no longer repeats the 1st's colour and line
