@@ -6,6 +6,7 @@ import fnmatch
 import json
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -232,15 +233,23 @@ def split_spec(spec: str) -> tuple[str, dict[str, Any]]:
     Values take the type of the parameter's default; a bad name or value is a ``ValueError``.
     """
     name, _, tail = spec.partition(":")
-    defaults = dataset_class(name).defaults
+    return name, typed_params(dataset_class(name), filter(None, tail.split(",")), spec,
+                              lambda item: f"dataset parameter {item!r} in {spec!r} is not allowed")
+
+
+def typed_params(cls: type[Dataset], items: Iterable[str], context: str,
+                 describe: Callable[[str], str]) -> dict[str, Any]:
+    """``["key=value", ...]`` as parameters of ``cls``, typed like its defaults; a bad name
+    or value is a ``ValueError``: ``describe(item)`` says which item is not allowed,
+    ``context`` where a value of the wrong type came from."""
     params: dict[str, Any] = {}
-    for item in filter(None, tail.split(",")):
+    for item in items:
         key, eq, raw = item.partition("=")
-        if not eq or key not in defaults:
-            raise ValueError(f"dataset parameter {item!r} in {spec!r} is not allowed; use "
-                             f"key=value with keys {', '.join(defaults) or '(none)'}")
-        params[key] = _typed(spec, key, raw, defaults[key])
-    return name, params
+        if not eq or key not in cls.defaults:
+            raise ValueError(f"{describe(item)}; use key=value with keys "
+                             f"{', '.join(cls.defaults) or '(none)'}")
+        params[key] = _typed(context, key, raw, cls.defaults[key])
+    return params
 
 
 def _typed(spec: str, key: str, raw: str, default: Any) -> Any:

@@ -17,9 +17,9 @@ from typing import Any
 from benchmarks.data.base import (
     _DATASETS,
     Dataset,
-    _typed,
     dataset_class,
     register_dataset,
+    typed_params,
 )
 from benchmarks.data.cache import data_root
 from benchmarks.data.wheels import DataError
@@ -35,13 +35,8 @@ def user_dir() -> Path:
 def parse_params(kind: type[Dataset], pairs: list[str]) -> dict[str, Any]:
     """``["key=value", ...]`` typed like ``kind``'s defaults; a relative ``path`` made
     absolute, so the config works from any folder."""
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, eq, raw = pair.partition("=")
-        if not eq or key not in kind.defaults:
-            raise ValueError(f"--param {pair!r} is not allowed for {kind.name}; use key=value "
-                             f"with keys {', '.join(kind.defaults) or '(none)'}")
-        params[key] = _typed(kind.name, key, raw, kind.defaults[key])
+    params = typed_params(kind, pairs, kind.name,
+                          lambda pair: f"--param {pair!r} is not allowed for {kind.name}")
     if params.get("path"):
         params["path"] = str(Path(params["path"]).expanduser().resolve())
     return params
