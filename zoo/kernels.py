@@ -1,4 +1,16 @@
-"""Which recurrent kernel a built model can use: the fused cuDNN path or the generic loop."""
+"""Which recurrent kernel a built model runs: the fused cuDNN path or the generic loop.
+
+The rules are those of Keras 3's backends (``keras/src/backend/*/rnn.py``), which try the
+fused kernel and fall back to the generic step loop when it does not apply:
+
+- every backend: cuDNN needs a GPU; only ``LSTM`` and ``GRU`` have a fused kernel, and only
+  with tanh / sigmoid activations, a bias, no recurrent dropout, ``unroll=False`` and (GRU)
+  ``reset_after=True``;
+- TensorFlow: a mask is allowed (the kernel takes sequence lengths) when it is right-padded,
+  as the zoo's token data is;
+- JAX: LSTM only (``jax.experimental.rnn``; there is no fused GRU), and never with a mask;
+- PyTorch: LSTM and GRU, never with a mask.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +19,8 @@ import keras
 _FUSED = (keras.layers.LSTM, keras.layers.GRU)
 
 
-def _cudnn_blockers(layer: keras.layers.Layer) -> list[str]:
-    """Reasons ``layer`` (an LSTM or GRU) cannot take the fused cuDNN path; empty if it can."""
+def _config_blockers(layer: keras.layers.Layer) -> list[str]:
+    """Reasons ``layer``'s own settings rule out the fused path on every backend."""
     reasons = []
     if layer.activation is not keras.activations.tanh:
         reasons.append("activation is not tanh")
@@ -27,23 +39,58 @@ def _cudnn_blockers(layer: keras.layers.Layer) -> list[str]:
     return reasons
 
 
-def recurrent_kernels(model: keras.Model) -> dict[str, str]:
-    """Map each recurrent layer's name to ``"cudnn"`` or ``"generic (<reasons>)"``."""
+def _backend_blockers(layer: keras.layers.Layer, backend: str, masked: bool) -> list[str]:
+    """Reasons ``backend`` itself rules out the fused path for ``layer``."""
+    if backend == "jax" and isinstance(layer, keras.layers.GRU):
+        return ["JAX has no fused GRU kernel"]
+    if backend in ("jax", "torch") and masked:
+        return [f"{backend} takes the generic loop whenever a mask is passed"]
+    return []
+
+
+def _is_masked(layer: keras.layers.Layer) -> bool:
+    """Whether ``layer`` was called with a mask in its model's graph."""
+    return any(node.arguments.kwargs.get("mask") is not None
+               for node in getattr(layer, "_inbound_nodes", []))
+
+
+def recurrent_kernels(model: keras.Model, backend: str | None = None,
+                      device: str = "gpu") -> dict[str, str]:
+    """Map each recurrent layer's name to ``"cudnn"`` or ``"generic (<reasons>)"``.
+
+    Args:
+        model: a built model.
+        backend: the Keras backend to judge for (default: the active one).
+        device: ``cpu``, ``gpu`` or ``tpu``; the default, ``gpu``, asks whether the model
+            could use cuDNN on a GPU.
+    """
+    backend = backend or keras.backend.backend()
     report: dict[str, str] = {}
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.Bidirectional):
+            masked = _is_masked(layer)
+            inner = [layer.forward_layer, layer.backward_layer]
+        elif isinstance(layer, keras.layers.RNN) and layer.name not in report:
+            masked, inner = _is_masked(layer), [layer]
+        else:
             continue
-        if isinstance(layer, _FUSED):
-            blockers = _cudnn_blockers(layer)
-            report[layer.name] = "cudnn" if not blockers else f"generic ({', '.join(blockers)})"
-        elif isinstance(layer, keras.layers.RNN):
-            report[layer.name] = "generic (no fused kernel for this cell)"
+        for rnn in inner:
+            report[rnn.name] = _kernel(rnn, backend, device, masked)
     return report
 
 
-def kernel_summary(model: keras.Model) -> str:
+def _kernel(layer: keras.layers.Layer, backend: str, device: str, masked: bool) -> str:
+    if not isinstance(layer, _FUSED):
+        return "generic (no fused kernel for this cell)"
+    reasons = _config_blockers(layer) + _backend_blockers(layer, backend, masked)
+    if device != "gpu":
+        reasons.insert(0, f"cuDNN needs a GPU; running on {device}")
+    return "cudnn" if not reasons else f"generic ({', '.join(reasons)})"
+
+
+def kernel_summary(model: keras.Model, backend: str | None = None, device: str = "gpu") -> str:
     """One word for the leaderboard: ``cudnn``, ``generic``, ``mixed`` or ``none``."""
-    kinds = {value.split(" ")[0] for value in recurrent_kernels(model).values()}
+    kinds = {value.split(" ")[0] for value in recurrent_kernels(model, backend, device).values()}
     if not kinds:
         return "none"
     return kinds.pop() if len(kinds) == 1 else "mixed"

@@ -98,6 +98,32 @@ def test_kernel_report_names_blockers() -> None:
     assert zoo.kernel_summary(zoo.build_model("rnn", TINY_TASKS["frames->classes"])) == "generic"
 
 
+@pytest.mark.parametrize(
+    ("name", "shape", "backend", "expected"),
+    [
+        ("lstm", "tokens->classes", "tensorflow", "cudnn"),  # TF takes right-padded masks
+        ("bilstm", "tokens->classes", "tensorflow", "cudnn"),
+        ("lstm", "tokens->classes", "jax", "mask"),
+        ("bilstm", "tokens->classes", "jax", "mask"),
+        ("lstm", "tokens->classes", "torch", "mask"),
+        ("gru", "tokens->classes", "torch", "mask"),
+        ("lstm", "frames->classes", "jax", "cudnn"),
+        ("gru", "frames->classes", "jax", "no fused GRU"),
+        ("gru", "frames->classes", "torch", "cudnn"),
+        ("rnn", "frames->classes", "tensorflow", "no fused kernel"),
+    ],
+)
+def test_kernel_record_follows_each_backends_rules(name: str, shape: str, backend: str,
+                                                    expected: str) -> None:
+    model = zoo.build_model(name, TINY_TASKS[shape])
+    kernels = zoo.recurrent_kernels(model, backend=backend, device="gpu")
+    for detail in kernels.values():
+        assert detail == "cudnn" if expected == "cudnn" else expected in detail, kernels
+    on_cpu = zoo.recurrent_kernels(model, backend=backend, device="cpu")
+    assert all("cuDNN needs a GPU" in d or "no fused kernel" in d for d in on_cpu.values())
+    assert zoo.kernel_summary(model, backend, device="cpu") == "generic"
+
+
 def test_attention_score_selectable() -> None:
     task = TINY_TASKS["tokens->classes"]
     x, _ = tiny_batch(task)
