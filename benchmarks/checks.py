@@ -1,6 +1,6 @@
 """One-line checks of user-given settings, shared by the command line and the settings
-dataclasses (``Budget``, ``DiagnoseSettings``, ``ScaleSettings``): each raises ``ValueError``
-naming the setting, the bad value and what is allowed."""
+dataclasses (``Budget``, ``RunSettings``, ``DiagnoseSettings``, ``ScaleSettings``): each
+raises ``ValueError`` naming the setting, the bad value and what is allowed."""
 
 from __future__ import annotations
 
@@ -33,3 +33,10 @@ def check_positive(name: str, value: object, unit: str = "number") -> None:
             return
     what = "a positive number" if unit == "number" else f"a positive number of {unit}"
     raise ValueError(f"{name} {value!r} is not allowed; use {what}")
+
+
+def check_choice(name: str, value: object, allowed: Iterable[str]) -> None:
+    """``value`` must be one of ``allowed``."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} {value!r} is not allowed; use one of {', '.join(allowed)}")

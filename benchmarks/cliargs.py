@@ -118,6 +118,25 @@ def worker_flags(p: argparse.ArgumentParser) -> None:
                         "timeout (default: no limit)")
 
 
+def settings_flags(p: argparse.ArgumentParser) -> None:
+    """``--jit`` and ``--precision``: how each cell executes (see :mod:`benchmarks.settings`)."""
+    from benchmarks.settings import JIT_MODES, PRECISIONS
+
+    p.add_argument("--jit", choices=JIT_MODES, default="auto",
+                   help="XLA compilation: auto (the setting measured fastest for each model "
+                        "on this backend and device), on or off (default: %(default)s)")
+    p.add_argument("--precision", choices=PRECISIONS, default="float32",
+                   help="Keras dtype policy; mixed_* compute in 16 bits and keep float32 "
+                        "weights (default: %(default)s)")
+
+
+def run_settings(args: argparse.Namespace) -> object:
+    """The :class:`~benchmarks.settings.RunSettings` of ``--jit`` and ``--precision``."""
+    from benchmarks.settings import RunSettings
+
+    return RunSettings(args.jit, args.precision)
+
+
 def tracking_flags(p: argparse.ArgumentParser) -> None:
     """``--mlflow`` and ``--tensorboard DIR``."""
     p.add_argument("--mlflow", action="store_true",

@@ -16,6 +16,7 @@ from benchmarks.checks import check_int, check_ints, check_positive
 from benchmarks.data import canonical_id
 from benchmarks.grid import PlannedRun, plan_grid
 from benchmarks.harness import Budget
+from benchmarks.settings import DEFAULT_SETTINGS, RunSettings
 from results.memory import PROBES
 from results.store import Store
 
@@ -58,13 +59,15 @@ class DiagnoseSettings:
 
 
 def plan_diagnose(models: list[str], settings: DiagnoseSettings, seeds: list[int],
-                  store: Store) -> list[PlannedRun]:
+                  store: Store, run_settings: RunSettings = DEFAULT_SETTINGS
+                  ) -> list[PlannedRun]:
     """Every (lag, model, seed) cell; gradient flow on the first seed at the adding task's
     largest lag."""
     settings.check()
     lags = sorted(set(settings.lags))
     datasets = {settings.dataset(lag): settings.budget() for lag in lags}
-    plan = plan_grid(models, datasets, seeds, SUITE, store, baselines=False)
+    plan = plan_grid(models, datasets, seeds, SUITE, store, baselines=False,
+                     settings=run_settings)
     if settings.task != "adding":
         return plan
     longest = settings.dataset(lags[-1])

@@ -11,6 +11,7 @@ from benchmarks.baselines import baselines_for
 from benchmarks.data import canonical_id, dataset_class
 from benchmarks.harness import Budget, run_key
 from benchmarks.metrics import PRIMARY
+from benchmarks.settings import DEFAULT_SETTINGS, RunSettings
 from benchmarks.workers.pool import Pool, PoolSettings
 from results.queue import Cell
 from results.record import RunRecord
@@ -52,10 +53,12 @@ def resolve_models(tokens: list[str]) -> list[str]:
 
 
 def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], suite: str,
-              store: Store, baselines: bool = True) -> list[PlannedRun]:
+              store: Store, baselines: bool = True, settings: RunSettings = DEFAULT_SETTINGS
+              ) -> list[PlannedRun]:
     """Every (dataset, model, seed) cell, marked done if already stored with status ok.
 
     With ``baselines``, each dataset also gets its family's non-neural baselines as cells.
+    ``settings`` other than the defaults are part of each model cell's key.
     """
     datasets = {canonical_id(name): budget for name, budget in datasets.items()}
     for seed in seeds:
@@ -66,7 +69,8 @@ def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], 
     for dataset, budget in datasets.items():
         extra = [b.name for b in baselines_for(dataset_class(dataset).family)] if baselines else []
         for model in models + extra:
-            key = run_key(model, dataset, budget, None)
+            key = run_key(model, dataset, budget, None,
+                          settings=DEFAULT_SETTINGS if model in extra else settings)
             for seed in seeds:
                 done = (model, dataset, seed, suite, key) in completed
                 plan.append(PlannedRun(model, dataset, seed, budget, key, done))
@@ -92,6 +96,7 @@ class Execution:
         data_dir: local copies of canonical archives (see :func:`open_dataset`).
         plugins: modules or ``.py`` files each worker imports before it runs a cell.
         tensorboard: a folder for per-run TensorBoard logs (TensorFlow backend), or ``None``.
+        settings: XLA and precision (see :mod:`benchmarks.settings`).
     """
 
     backend: str
@@ -99,6 +104,7 @@ class Execution:
     data_dir: str | None = None
     plugins: tuple[str, ...] = ()
     tensorboard: str | None = None
+    settings: RunSettings = DEFAULT_SETTINGS
 
     def cell(self, planned: PlannedRun, suite: str) -> Cell:
         """The queue cell of ``planned``."""
@@ -106,6 +112,7 @@ class Execution:
                     {"budget": asdict(planned.budget), "hparams": planned.hparams,
                      "backend": self.backend, "device": self.device,
                      "data_dir": self.data_dir, "plugins": list(self.plugins),
+                     "settings": asdict(self.settings),
                      **({"tensorboard": self.tensorboard} if self.tensorboard else {}),
                      **(planned.job or {})})
 

@@ -35,6 +35,7 @@ from benchmarks.measure import (
 )
 from benchmarks.metrics import PRIMARY, classification_metrics, forecast_metrics
 from benchmarks.provenance import git_revision, versions
+from benchmarks.settings import DEFAULT_SETTINGS, RunSettings, describe, prepare, reset_precision
 from results.record import RunRecord, hparams_hash
 from zoo.flops import forward_flops
 
@@ -78,14 +79,16 @@ class Budget:
 
 
 def run_key(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
-            family: str | None = None) -> str:
+            family: str | None = None, settings: RunSettings = DEFAULT_SETTINGS) -> str:
     """The hash of resolved hyperparameters + budget that identifies a run for resume.
 
-    ``family`` is the dataset's family (looked up from the registry when not given).
+    ``family`` is the dataset's family (looked up from the registry when not given). Execution
+    settings other than the defaults (``--jit``, ``--precision``) are part of the key.
     """
     family = family or dataset_class(dataset).family
     return hparams_hash({"hparams": _resolved(model, family, hparams),
-                         "budget": asdict(budget), "dataset": dataset})
+                         "budget": asdict(budget), "dataset": dataset,
+                         **settings.key_parts()})
 
 
 def _resolved(model: str, family: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
@@ -99,7 +102,8 @@ def _resolved(model: str, family: str, hparams: dict[str, Any] | None) -> dict[s
 def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget(),
         device: str | DevicePlan = "auto", suite: str = "adhoc",
         hparams: dict[str, Any] | None = None,
-        callbacks: list[keras.callbacks.Callback] | None = None) -> RunRecord:
+        callbacks: list[keras.callbacks.Callback] | None = None,
+        settings: RunSettings = DEFAULT_SETTINGS) -> RunRecord:
     """Train ``model`` on ``dataset`` with ``seed`` under ``budget``; return its record.
 
     Args:
@@ -114,37 +118,42 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
         callbacks: extra Keras callbacks (e.g. a progress display); one with an ``extra()``
             method (as :class:`benchmarks.gradflow.GradientFlow`) adds its dict to the
             record's ``extra``.
+        settings: XLA and precision (see :mod:`benchmarks.settings`).
     """
     plan = device if isinstance(device, DevicePlan) else select_device(device)
     data = get_dataset(dataset) if isinstance(dataset, str) else dataset
     hparams = hparams or {}
     baseline = get_baseline(model, data.family)
-    record = new_record(model, data, seed, budget, plan, suite, hparams)
+    record = new_record(model, data, seed, budget, plan, suite, hparams, settings)
     try:
         if baseline:
             _fit_baseline(record, baseline, data, seed, budget)
         else:
-            _train_and_measure(record, model, data, seed, budget, plan, hparams, callbacks or [])
+            _train_and_measure(record, model, data, seed, budget, plan, hparams,
+                               callbacks or [], settings)
     except Exception as error:  # a failing model is a row, not a crash
         record.status = "failed"
         record.error = error_line(error)
+    finally:
+        reset_precision()
     return record
 
 
 def new_record(model: str, data: Dataset, seed: int, budget: Budget, plan: DevicePlan,
-               suite: str, hparams: dict[str, Any]) -> RunRecord:
-    """A run's record before it runs: its key, budget, device and provenance."""
+               suite: str, hparams: dict[str, Any],
+               settings: RunSettings = DEFAULT_SETTINGS) -> RunRecord:
+    """A run's record before it runs: its key, budget, device, settings and provenance."""
     baseline = get_baseline(model, data.family)
     record = RunRecord(
         model=model, dataset=data.id, seed=seed, suite=suite,
         backend="sklearn" if baseline else keras.backend.backend(),
         device="cpu" if baseline else plan.kind,
-        hparams_hash=run_key(model, data.id, budget, hparams, data.family),
+        hparams_hash=run_key(model, data.id, budget, hparams, data.family, settings),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         hparams=json.dumps(_resolved(model, data.family, hparams), sort_keys=True),
         budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
         device_name=cpu_name() if baseline else plan.name, git_revision=git_revision(),
-        **versions(),
+        precision=None if baseline else settings.precision, **versions(),
     )
     if baseline:
         import sklearn
@@ -160,22 +169,23 @@ def error_line(error: BaseException) -> str:
 
 def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
                        plan: DevicePlan, hparams: dict[str, Any],
-                       callbacks: list[keras.callbacks.Callback]) -> None:
-    seed_everything(seed, deterministic_ops=not zoo.registry.prefers_xla(name))
+                       callbacks: list[keras.callbacks.Callback], settings: RunSettings) -> None:
+    jit_compile = prepare(name, seed, settings, plan.kind)
     task = data.task_spec()
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
     (x_train, y_train), (x_val, y_val) = training_data(data, budget)
     x_test, y_test = (a[: budget.max_eval] for a in data.load("test"))
     reset_device_peak(plan)
     with plan.scope():
-        model = zoo.create_model(name, task, learning_rate=budget.learning_rate, **hparams)
+        model = zoo.create_model(name, task, learning_rate=budget.learning_rate,
+                                 jit_compile=jit_compile, **hparams)
     start = time.perf_counter()
     history, timer = fit_model(model, (x_train, y_train), (x_val, y_val), budget, callbacks)
     record.train_seconds = time.perf_counter() - start
     losses = history.history.get("loss", []) + history.history.get("val_loss", [])
     record.epochs_run = len(history.history.get("loss", []))
     record.params = model.count_params()
-    record.kernel = _kernel_used(model, plan)
+    record.kernel = zoo.kernel_summary(model, device=plan.kind)
     if not losses or not all(math.isfinite(v) for v in losses):
         record.status, record.error = "diverged", "loss became NaN or inf during training"
         return
@@ -194,8 +204,8 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
     if record.train_samples_per_s:
         # training costs about three forward passes (forward, and backward for two operands)
         record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
-    extra = {"hit_time_cap": timer.hit_time_cap, "jit_compile": bool(model.jit_compile),
-             "kernels": zoo.recurrent_kernels(model),
+    extra = {"hit_time_cap": timer.hit_time_cap, "settings": describe(model, settings),
+             "kernels": zoo.recurrent_kernels(model, device=plan.kind),
              "history": {k: [float(v) for v in values] for k, values in history.history.items()}}
     for callback in callbacks:  # e.g. benchmarks.gradflow.GradientFlow's curves
         extra.update(callback.extra() if hasattr(callback, "extra") else {})
@@ -230,18 +240,6 @@ def fit_model(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
                         callbacks=[timer, stop, keras.callbacks.TerminateOnNaN(),
                                    *(callbacks or [])])
     return history, timer
-
-
-def seed_everything(seed: int, deterministic_ops: bool = True) -> None:
-    """Seed Python, NumPy and the backend; on TensorFlow also ask for deterministic ops (unless
-    ``deterministic_ops`` is false), so a busy machine's thread scheduling cannot change a
-    result. TensorFlow's op determinism cannot be turned off again in a process, and Keras
-    turns XLA off under it; models that prefer XLA skip it (see ``zoo.prefers_xla``)."""
-    keras.utils.set_random_seed(seed)
-    if deterministic_ops and keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
 
 
 def _fit_baseline(record: RunRecord, baseline: Baseline, data: Dataset, seed: int,
@@ -285,11 +283,3 @@ def _score(record: RunRecord, data: Dataset, task: zoo.TaskSpec, y_test: np.ndar
         setattr(record, key, value)
     if not np.isfinite(output).all():
         record.status, record.error = "diverged", "test predictions contain NaN or inf"
-
-
-def _kernel_used(model: keras.Model, plan: DevicePlan) -> str:
-    eligible = zoo.kernel_summary(model)
-    if eligible == "none":
-        return "none"
-    fused = plan.kind == "gpu" and keras.backend.backend() in ("tensorflow", "torch")
-    return "cudnn" if fused and eligible == "cudnn" else "generic"

@@ -9,8 +9,10 @@ import time
 from benchmarks.cliargs import (
     comma_list,
     console,
+    run_settings,
     seconds,
     seeds,
+    settings_flags,
     store_flag,
     tracking_flags,
     worker_flags,
@@ -52,6 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction, parents: list[argparse.Argument
                    help="validation and test samples per lag (default: %(default)s)")
     store_flag(p)
     worker_flags(p)
+    settings_flags(p)
     tracking_flags(p)
     p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
     p.set_defaults(func=diagnose)
@@ -75,6 +78,7 @@ def add_parsers(sub: argparse._SubParsersAction, parents: list[argparse.Argument
     p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     store_flag(p)
     worker_flags(p)
+    settings_flags(p)
     tracking_flags(p)
     p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
     p.set_defaults(func=scale)
@@ -103,7 +107,7 @@ def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
         return 0
     start = time.perf_counter()
     execution = Execution(backend, args.device, plugins=plugin_references(args.plugin),
-                          tensorboard=tensorboard)
+                          tensorboard=tensorboard, settings=run_settings(args))
     records = run_grid(plan, store, suite, execution, pool, out)
     failed = sum(r.status != "ok" for r in records)
     out.print(f"{len(records)} cells in {elapsed(start)} ({failed} not ok), stored in "
@@ -124,7 +128,7 @@ def diagnose(args: argparse.Namespace) -> int:
     settings.check()
     models = resolve_models(args.models)
     setup = worker_setup(args)
-    plan = plan_diagnose(models, settings, args.seeds, Store(args.store))
+    plan = plan_diagnose(models, settings, args.seeds, Store(args.store), run_settings(args))
     return run_planned(args, setup, plan, SUITE, f"{args.task}, {len(models)} models x "
                                           f"{len(settings.lags)} lags x {len(args.seeds)} "
                                           f"seeds, {args.steps} steps each")
@@ -143,7 +147,7 @@ def scale(args: argparse.Namespace) -> int:
         args.timeout_per_run = 2 * settings.time_cap + 120
     models = resolve_models(args.models)
     setup = worker_setup(args)
-    plan = plan_scale(models, settings, args.seed, Store(args.store))
+    plan = plan_scale(models, settings, args.seed, Store(args.store), run_settings(args))
     return run_planned(args, setup, plan, SUITE, f"{len(models)} models x {len(settings.lengths)} "
                                           f"lengths, batch {settings.batch}, width "
                                           f"{settings.width}")

@@ -31,8 +31,9 @@ from benchmarks.checks import check_int, check_ints, check_positive
 from benchmarks.data import Dataset, canonical_id
 from benchmarks.devices import peak_device_mib, reset_device_peak, select_device
 from benchmarks.grid import PlannedRun
-from benchmarks.harness import Budget, error_line, new_record, run_key, seed_everything
+from benchmarks.harness import Budget, error_line, new_record, run_key
 from benchmarks.measure import call_seconds, latency_ms, peak_host_mib
+from benchmarks.settings import DEFAULT_SETTINGS, RunSettings, describe, prepare, reset_precision
 from results.record import RunRecord
 from results.store import Store
 from zoo.flops import forward_flops
@@ -81,8 +82,8 @@ def width_hparams(model: str, width: int) -> dict[str, int]:
     return {"units": width} if "units" in defaults else {"embed_dim": width}
 
 
-def plan_scale(models: list[str], settings: ScaleSettings, seed: int, store: Store
-               ) -> list[PlannedRun]:
+def plan_scale(models: list[str], settings: ScaleSettings, seed: int, store: Store,
+               run_settings: RunSettings = DEFAULT_SETTINGS) -> list[PlannedRun]:
     """One cell per (model, length), marked done if the store holds it with status ok."""
     settings.check()
     completed, budget, job = store.completed(), settings.budget(), {"scale": asdict(settings)}
@@ -91,7 +92,7 @@ def plan_scale(models: list[str], settings: ScaleSettings, seed: int, store: Sto
         hparams = width_hparams(model, settings.width)
         for length in sorted(set(settings.lengths)):
             dataset = settings.dataset(length)
-            key = run_key(model, dataset, budget, hparams)
+            key = run_key(model, dataset, budget, hparams, settings=run_settings)
             plan.append(PlannedRun(model, dataset, seed, budget, key,
                                    (model, dataset, seed, SUITE, key) in completed, hparams,
                                    job))
@@ -99,14 +100,14 @@ def plan_scale(models: list[str], settings: ScaleSettings, seed: int, store: Sto
 
 
 def measure(model: str, data: Dataset, seed: int, settings: dict[str, Any], device: str,
-            hparams: dict[str, Any]) -> RunRecord:
+            hparams: dict[str, Any], run_settings: RunSettings = DEFAULT_SETTINGS) -> RunRecord:
     """Run one scale cell (in a worker); its record, ``ok``, ``timeout``, ``oom`` or
     ``failed``."""
     sweep = ScaleSettings(**{**settings, "lengths": tuple(settings["lengths"])})
     plan = select_device(device)
-    record = new_record(model, data, seed, sweep.budget(), plan, SUITE, hparams)
+    record = new_record(model, data, seed, sweep.budget(), plan, SUITE, hparams, run_settings)
     try:
-        _measure(record, model, data, seed, sweep, plan, hparams)
+        _measure(record, model, data, seed, sweep, plan, hparams, run_settings)
     except OverTimeCap as error:
         record.status, record.error = "timeout", str(error)
     except Exception as error:
@@ -114,12 +115,14 @@ def measure(model: str, data: Dataset, seed: int, settings: dict[str, Any], devi
             mark in f"{type(error).__name__} {error}"
             for mark in ("ResourceExhausted", "RESOURCE_EXHAUSTED", "out of memory"))
         record.status, record.error = "oom" if out_of_memory else "failed", error_line(error)
+    finally:
+        reset_precision()
     record.peak_host_mib = peak_host_mib()
     return record
 
 
 def _measure(record: RunRecord, name: str, data: Dataset, seed: int, sweep: ScaleSettings,
-             plan: Any, hparams: dict[str, Any]) -> None:
+             plan: Any, hparams: dict[str, Any], run_settings: RunSettings) -> None:
     start = time.monotonic()
 
     def check_time(what: str) -> None:
@@ -127,13 +130,13 @@ def _measure(record: RunRecord, name: str, data: Dataset, seed: int, sweep: Scal
             raise OverTimeCap(f"passed --time-cap {sweep.time_cap:g} s {what} "
                               f"(after {time.monotonic() - start:.1f} s)")
 
-    seed_everything(seed, deterministic_ops=not zoo.registry.prefers_xla(name))
+    jit_compile = prepare(name, seed, run_settings, plan.kind)
     task = data.task_spec()
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
     x, y = data.load("train")
     reset_device_peak(plan)
     with plan.scope():
-        model = zoo.create_model(name, task, **hparams)
+        model = zoo.create_model(name, task, jit_compile=jit_compile, **hparams)
     zoo.adapt_stem(model, x)
     record.params = model.count_params()
     batch, times = sweep.batch, []
@@ -155,9 +158,10 @@ def _measure(record: RunRecord, name: str, data: Dataset, seed: int, sweep: Scal
     record.peak_device_mib = peak_device_mib(plan)
     record.flops_per_sample = forward_flops(model, task.seq_len)
     record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
-    record.kernel = zoo.kernel_summary(model)
+    record.kernel = zoo.kernel_summary(model, device=plan.kind)
     record.extra = json.dumps({
         "length": task.seq_len, "batch": batch, "width": sweep.width,
         "step_ms": step * 1000, "step_ms_all": [t * 1000 for t in times],
         "train_tokens_per_s": batch * task.seq_len / step, "latency_batch_ms": batch_ms,
-        "jit_compile": bool(model.jit_compile)})
+        "settings": describe(model, run_settings),
+        "kernels": zoo.recurrent_kernels(model, device=plan.kind)})

@@ -74,6 +74,8 @@ class RunRecord:
     threads: int | None = None
     gpu: str | None = None
     host_mib_at_start: float | None = None
+    # the run's floating-point precision, Keras's dtype policy (schema 5)
+    precision: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

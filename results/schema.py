@@ -5,7 +5,8 @@ Schema history (migrations are additive: new tables, new nullable columns):
 - 2: ``datasets``;
 - 3: the ``tuning_*`` tables;
 - 4: the ``cells`` work queue, and the worker columns of :class:`RunRecord` (``worker``,
-  ``attempt``, ``threads``, ``gpu``, ``host_mib_at_start``).
+  ``attempt``, ``threads``, ``gpu``, ``host_mib_at_start``);
+- 5: the ``precision`` column of :class:`RunRecord`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.types import TypeEngine
 
 from results.record import RunRecord
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION = "seqzoo"
 #: the columns that identify a run for resume, and a queued cell
 RESUME_KEY = ("model", "dataset", "seed", "suite", "hparams_hash")

@@ -1,4 +1,4 @@
-"""seqzoo model zoo: seven sequence-model families behind one registry.
+"""seqzoo model zoo: eleven sequence-model families behind one registry.
 
 Example:
     >>> from zoo import TaskSpec, create_model, list_models
@@ -15,6 +15,7 @@ from zoo.registry import (
     build_model,
     create_model,
     get_model_info,
+    jit_choice,
     list_models,
     register_model,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "build_sequence_model",
     "create_model",
     "get_model_info",
+    "jit_choice",
     "kernel_summary",
     "list_models",
     "recurrent_kernels",

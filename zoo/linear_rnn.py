@@ -312,7 +312,9 @@ class LinearRNNBlock(keras.layers.Layer):
         if self.kind in ("mingru", "minlstm"):
             self.mixer = MinRNN(self.kind, name="mixer", **self.mixer_args)
         else:
-            self.mixer = {"s4d": S4D, "mamba": Mamba}[self.kind](name="mixer",
+            # S4D's FFT convolution has no 16-bit kernel: it stays float32 under a mixed policy
+            precision = {"dtype": "float32"} if self.kind == "s4d" else {}
+            self.mixer = {"s4d": S4D, "mamba": Mamba}[self.kind](name="mixer", **precision,
                                                                  **self.mixer_args)
         self.mixer.build(input_shape)
         self.drop = keras.layers.Dropout(self.dropout)

@@ -47,9 +47,8 @@ class ModelInfo:
         variable_length: whether ``TaskSpec.seq_len=None`` is supported.
         defaults: default hyperparameters.
         search_space: ``f(hp) -> dict`` of keras-tuner hyperparameters, or ``None``.
-        xla: compile with XLA (``jit_compile=True``) on TensorFlow by default; set where a
-            whole benchmark run, compilation included, measured faster with it (mamba, whose
-            selective scan is many small ops over a ``(B, T, E, N)`` state that XLA fuses).
+        xla: compile with XLA (``jit_compile=True``) on TensorFlow by default where the
+            measured table (:mod:`zoo.fast`) does not decide, as for a plugin's model.
         module: the module that registered the builder (where a plugin model comes from).
     """
 
@@ -149,11 +148,22 @@ def resolve_hparams(name: str, hparams: dict[str, Any]) -> dict[str, Any]:
     return {**info.defaults, **hparams}
 
 
-def prefers_xla(name: str) -> bool:
-    """Whether ``name`` compiles with XLA by default here: registered with ``xla=True`` and
-    running on TensorFlow. (Keras turns XLA off when TensorFlow's op determinism is on, so a
-    run of such a model leaves it off; XLA's compiled CPU programs are deterministic.)"""
-    return get_model_info(name).xla and keras.backend.backend() == "tensorflow"
+def jit_choice(name: str, device: str | None = None) -> bool | None:
+    """Whether ``name`` compiles with XLA by default here, or ``None`` for Keras's own choice.
+
+    The measured table (:mod:`zoo.fast`) decides for the active backend and ``device``
+    (default: the one the backend would use); a model it does not hold compiles with XLA on
+    TensorFlow if registered with ``xla=True``. (Keras turns XLA off when TensorFlow's op
+    determinism is on, so a run that compiles with XLA leaves it off; XLA's compiled CPU
+    programs are deterministic.)
+    """
+    from zoo.fast import current_device, measured_jit
+
+    backend = keras.backend.backend()
+    measured = measured_jit(name, backend, device or current_device())
+    if measured is not None:
+        return measured
+    return True if get_model_info(name).xla and backend == "tensorflow" else None
 
 
 def build_model(name: str, task: TaskSpec, **hparams: Any) -> keras.Model:
@@ -192,8 +202,8 @@ def create_model(
         compile: whether to compile the model.
         learning_rate: Adam learning rate when ``optimizer`` is not given.
         optimizer, loss, metrics: overrides for ``model.compile``.
-        jit_compile: ``model.compile``'s; ``"auto"`` turns XLA on for the families registered
-            with ``xla=True`` on TensorFlow, and leaves Keras's own choice otherwise.
+        jit_compile: ``model.compile``'s; ``"auto"`` takes :func:`jit_choice` (the setting
+            measured fastest on this backend and device), else Keras's own choice.
         **hparams: model hyperparameters; see ``get_model_info(name).defaults``.
 
     Example:
@@ -205,8 +215,9 @@ def create_model(
         if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
         classify = task.kind == "classification"
-        if jit_compile == "auto" and prefers_xla(name):
-            jit_compile = True
+        if jit_compile == "auto":
+            choice = jit_choice(name)
+            jit_compile = "auto" if choice is None else choice
         model.compile(
             jit_compile=jit_compile,
             optimizer=optimizer or keras.optimizers.Adam(learning_rate),

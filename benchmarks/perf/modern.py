@@ -49,7 +49,7 @@ def _epoch_seconds(model: object, x: object, y: object, batch: int, batches: int
 def compare(pair: tuple[str, str], steps: int, batch: int, batches: int, repeats: int
             ) -> dict[str, tuple[float, bool]]:
     """Median train samples/s of each model of ``pair`` at ``steps``, timed alternately, and
-    whether it ran compiled with XLA (its default, see ``zoo.prefers_xla``)."""
+    whether it ran compiled with XLA (its default, see ``zoo.jit_choice``)."""
     import keras
 
     import zoo

@@ -80,6 +80,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.harness import Budget, error_line, run
     from benchmarks.measure import current_host_mib
     from benchmarks.plugins import load_entry_points, load_plugin
+    from benchmarks.settings import RunSettings
     from results.queue import failed_record
 
     threads = int(os.environ.get("SEQZOO_THREADS", "0")) or None
@@ -92,15 +93,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             load_plugin(plugin)
         load_entry_points()
         data = open_dataset(cell.dataset, spec.get("data_dir"))
+        settings = RunSettings(**spec.get("settings", {}))
         if "scale" in spec:
             from benchmarks.scale import measure
 
             record = measure(cell.model, data, cell.seed, spec["scale"],
-                             spec.get("device", "auto"), spec.get("hparams") or {})
+                             spec.get("device", "auto"), spec.get("hparams") or {}, settings)
         else:
             record = run(cell.model, data, cell.seed, Budget(**spec["budget"]),
                          spec.get("device", "auto"), suite=cell.suite,
-                         hparams=spec.get("hparams"), callbacks=_callbacks(spec, data, cell))
+                         hparams=spec.get("hparams"), callbacks=_callbacks(spec, data, cell),
+                         settings=settings)
         if record.dataset_fingerprint:
             dataset = {"name": data.id, "fingerprint": data.fingerprint, "info": data.info()}
     except Exception as error:

@@ -1,0 +1,108 @@
+"""Execution settings: ``--jit`` and ``--precision`` reach every cell, change what runs, are
+recorded in each record and are part of the resume key; every model trains under a mixed
+precision policy."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from shapes import TINY_TASKS, tiny_batch
+
+import zoo
+from benchmarks.cli import main
+from benchmarks.harness import Budget, run_key
+from benchmarks.settings import PRECISIONS, RunSettings, prepare, reset_precision
+from results.store import Store
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"jit": "fast"}, "jit 'fast' is not allowed; use one of auto, on, off"),
+    ({"precision": "float8"}, "precision 'float8' is not allowed; use one of float32"),
+])
+def test_bad_settings_are_one_line_errors(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RunSettings(**changes)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--jit", "maybe"], "argument --jit: invalid choice: 'maybe'"),
+    (["--precision", "half"], "argument --precision: invalid choice: 'half'"),
+])
+def test_bad_flags_fail_before_anything_runs(argv: list[str], message: str, tmp_path,
+                                             capsys) -> None:
+    store = tmp_path / "s.sqlite"
+    assert main(["run", "--suite", "smoke", "--store", str(store), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not store.exists()
+
+
+def test_precision_sets_the_dtype_policy_and_is_reset() -> None:
+    for precision in PRECISIONS:
+        prepare("lstm", 0, RunSettings(precision=precision), "cpu")
+        assert keras.config.dtype_policy().name == precision
+        reset_precision()
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_settings_other_than_the_defaults_change_the_resume_key() -> None:
+    keys = {run_key("lstm", "japanese_vowels", Budget(), None, settings=RunSettings(**s))
+            for s in ({}, {"jit": "on"}, {"jit": "off"}, {"precision": "mixed_bfloat16"})}
+    assert len(keys) == 4
+    assert run_key("lstm", "japanese_vowels", Budget(), None) == run_key(
+        "lstm", "japanese_vowels", Budget(), None, settings=RunSettings("auto", "float32"))
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_model_trains_under_mixed_bfloat16(name: str) -> None:
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        for task in TINY_TASKS.values():
+            keras.utils.set_random_seed(0)
+            x, y = tiny_batch(task)
+            model = zoo.create_model(name, task)
+            history = model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+            out = model.predict(x, verbose=0)
+            assert out.dtype == np.float32 and np.isfinite(out).all()
+            assert np.isfinite(history.history["loss"]).all()
+    finally:
+        reset_precision()
+
+
+def test_settings_reach_each_worker_and_are_recorded(tmp_path) -> None:
+    store = tmp_path / "s.sqlite"
+    common = ["run", "--models", "lstm", "--datasets", "japanese_vowels", "--epochs", "1",
+              "--no-baselines", "--store", str(store)]
+    assert main(common) == 0
+    assert main([*common, "--jit", "on", "--precision", "mixed_bfloat16"]) == 0
+    runs = Store(store).runs().sort_values("id")
+    assert len(runs) == 2 and set(runs["status"]) == {"ok"}
+    default, forced = (json.loads(e)["settings"] for e in runs["extra"])
+    assert list(runs["precision"]) == ["float32", "mixed_bfloat16"]
+    assert default["jit"] == "auto" and default["compute_dtype"] == "float32"
+    assert default["jit_compile"] == (zoo.jit_choice("lstm", "cpu") is True)
+    assert default["deterministic_ops"] is not default["jit_compile"]
+    assert forced == {**forced, "jit": "on", "jit_compile": True, "precision": "mixed_bfloat16",
+                      "compute_dtype": "bfloat16", "deterministic_ops": False}
+
+
+def test_measured_table_covers_every_zoo_model_on_tensorflow_cpu() -> None:
+    from zoo.fast import measured_table
+
+    entries = measured_table()["tensorflow"]["cpu"]
+    for name in zoo.list_models():
+        assert isinstance(entries[name]["jit_compile"], bool), name
+        assert entries[name]["speedup"] > 0 and set(entries[name]["shapes"]) == {
+            "sentiment", "speech", "forecasting"}
+        assert zoo.jit_choice(name, "cpu") is entries[name]["jit_compile"]
+
+
+def test_jit_benchmark_times_both_arms() -> None:
+    from benchmarks.perf.jit import compare
+
+    result = compare("gru", "forecasting", samples=32, repeats=1)
+    assert result["samples_s_on"] > 0 and result["samples_s_off"] > 0
+    assert result["ratio"] == pytest.approx(result["samples_s_on"] / result["samples_s_off"])

@@ -1,0 +1,49 @@
+"""The execution settings measured fastest per backend and device: XLA on or off per model.
+
+``python -m benchmarks.perf.jit --write`` trains every registered model with
+``jit_compile`` on and off, side by side in one process, on the quick suite's three task
+shapes, and writes what it measured and chose to ``zoo/fast_settings.json``. A model,
+backend or device that the table does not hold keeps Keras's own choice.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+TABLE_PATH = Path(__file__).with_name("fast_settings.json")
+
+
+@functools.cache
+def measured_table() -> dict[str, Any]:
+    """The measured table: ``{backend: {device: {model: {"jit_compile": bool, ...}}}}``."""
+    if not TABLE_PATH.exists():
+        return {}
+    return json.loads(TABLE_PATH.read_text())
+
+
+def measured_jit(name: str, backend: str, device: str) -> bool | None:
+    """Whether ``name`` trained faster with XLA on ``backend`` and ``device`` (``cpu``,
+    ``gpu``, ``tpu``) when it was measured; ``None`` where it was not."""
+    entry = measured_table().get(backend, {}).get(device, {}).get(name)
+    return None if entry is None else bool(entry["jit_compile"])
+
+
+def current_device() -> str:
+    """``gpu``, ``tpu`` or ``cpu``: the accelerator the active Keras backend would use."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend()
+    if backend == "torch":
+        import torch
+
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    import tensorflow as tf
+
+    return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
