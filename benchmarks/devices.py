@@ -67,6 +67,12 @@ def select_device(requested: str = "auto", strategy: bool = True) -> DevicePlan:
     TensorFlow distribution strategy is built, so the process never initialises a GPU and
     holds none of its memory.
 
+    Several devices are used data-parallel: TensorFlow mirrors the model over several GPUs, or
+    over the CPU's logical devices when the caller has split it
+    (``tf.config.set_logical_device_configuration``); JAX shards each batch over its devices
+    (several GPUs, or CPU devices made with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N``).
+
     Raises:
         ValueError: an unknown device, or one the backend cannot see.
     """
@@ -110,6 +116,10 @@ def _tensorflow_device(requested: str, strategy: bool) -> DevicePlan:
                               tf.distribute.MirroredStrategy() if strategy else None)
         return DevicePlan("gpu", name, 1,
                           tf.distribute.OneDeviceStrategy("/gpu:0") if strategy else None)
+    cpus = tf.config.list_logical_devices("CPU") if strategy else []
+    if len(cpus) > 1:  # CPU split into logical devices by the caller: replicate over them
+        return DevicePlan("cpu", f"{cpu_name()} ({len(cpus)} logical devices)", len(cpus),
+                          tf.distribute.MirroredStrategy([d.name for d in cpus]))
     # with no GPU, TensorFlow already places everything on the CPU; a strategy would only add
     # a distributed iterator to the input pipeline
     cpu = tf.distribute.OneDeviceStrategy("/cpu:0") if gpus and strategy else None
@@ -129,6 +139,8 @@ def _jax_device(requested: str) -> DevicePlan:
     if len(devices) > 1:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
     name = cpu_name() if platform_name == "cpu" else devices[0].device_kind
+    if len(devices) > 1:
+        name = f"{name} ({len(devices)} devices)"
     return DevicePlan(platform_name, name, len(devices))
 
 
