@@ -19,12 +19,16 @@ from benchmarks.cliargs import (
     common_flags,
     console,
     int_at_least,
+    run_settings,
     seeds,
+    settings_flags,
     store_flag,
     tracking_flags,
     worker_flags,
     worker_setup,
 )
+from benchmarks.perf.peers import add_arguments as add_peers_arguments
+from benchmarks.perf.peers import run as run_peers
 from benchmarks.plugins import load_entry_points, load_plugin, origin, plugin_references
 from benchmarks.quiet import filter_native_logs
 from benchmarks.tracking import MlflowLogger, log_records, tensorboard_dir
@@ -87,7 +91,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     mlflow = MlflowLogger(f"seqzoo-{suite_name}") if args.mlflow else None
     tensorboard = tensorboard_dir(args.tensorboard, backend, out)
     store = Store(args.store)
-    plan = plan_grid(models, datasets, seeds, suite_name, store, not args.no_baselines)
+    settings = run_settings(args)
+    plan = plan_grid(models, datasets, seeds, suite_name, store, not args.no_baselines, settings)
     skipped = sum(p.done for p in plan)
     baselines = "" if args.no_baselines else " + baselines"
     workers = f"{len(pool.slots)} worker{'s' if len(pool.slots) > 1 else ''} x " \
@@ -103,7 +108,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
     execution = Execution(backend, args.device, args.data_dir, plugin_references(args.plugin),
-                          tensorboard)
+                          tensorboard, settings)
     if args.enqueue_only:
         cells = enqueue_grid(plan, store, suite_name, execution, args.max_attempts)
         out.print(f"enqueued {len(cells)} cells in {store.path}; run them with `seqzoo "
@@ -231,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training batch size (overrides the suite's)")
     store_flag(p)
     worker_flags(p)
+    settings_flags(p)
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     tracking_flags(p)
     p.add_argument("--no-baselines", action="store_true",
@@ -244,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the grid's cells to the store's queue and stop; `seqzoo worker` "
                         "processes on any machine then run them")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("perf", parents=parents,
+                       help="speed against hand-written PyTorch: zoo / torch samples/s per "
+                            "Keras backend, model and shape (needs seqzoo[peers])")
+    add_peers_arguments(p)
+    p.set_defaults(func=run_peers)
 
     p = sub.add_parser("worker", parents=parents,
                        help="run queued cells from a shared store until none are left "

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from results import memory
+from results import memory, peers
 from results import scaling as scaling_section
 from results.leaderboard import (
     COST,
@@ -78,11 +78,13 @@ def provenance(runs: pd.DataFrame, store: Store) -> dict[str, Any]:
 
 @dataclass
 class Sections:
-    """What one report holds: leaderboards, memory length and scaling (either may be empty)."""
+    """What one report holds: leaderboards, memory length, scaling and speed against PyTorch
+    (any may be empty)."""
 
     boards: list[Board]
     memory: list[MemoryTable]
     scaling: Scaling | None
+    peers: pd.DataFrame | None = None
 
 
 def _markdown(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
@@ -97,6 +99,8 @@ def _markdown(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> 
         parts += memory.markdown(parts_in.memory)
     if parts_in.scaling is not None:
         parts += scaling_section.markdown(parts_in.scaling)
+    if parts_in.peers is not None:
+        parts += peers.markdown(parts_in.peers)
     parts += ["", "## Failed and diverged runs", ""]
     parts.append(markdown_table(list(fails.columns), fails.values.tolist()) if len(fails)
                  else "None.")
@@ -152,6 +156,8 @@ def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
         sections.append(memory.html(parts_in.memory))
     if parts_in.scaling is not None:
         sections.append(scaling_section.html(parts_in.scaling))
+    if parts_in.peers is not None:
+        sections.append(peers.html_section(parts_in.peers))
     sections.append("<h2>Failed and diverged runs</h2>" + (
         html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
     sections.append(
@@ -171,14 +177,15 @@ def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
 def write_report(store: Store, out: str | Path, suite: str | None = None,
                  datasets: list[str] | None = None) -> list[Path]:
     """Write leaderboard.md, leaderboard.csv and leaderboard.html into ``out``, and, when the
-    store holds ``seqzoo diagnose`` or ``seqzoo scale`` rows, their sections in the Markdown and
-    HTML plus memory_length.csv and scaling.csv; the paths written."""
+    store holds ``seqzoo diagnose``, ``seqzoo scale`` or ``seqzoo perf`` rows, their sections in
+    the Markdown and HTML plus memory_length.csv, scaling.csv and peers.csv; the paths
+    written."""
     runs = load_runs(store, suite, datasets)
-    special = runs["suite"].isin([memory.SUITE, scaling_section.SUITE])
+    special = runs["suite"].isin([memory.SUITE, scaling_section.SUITE, peers.SUITE])
     parts = Sections(leaderboards(runs[~special]), memory.memory_tables(runs),
-                     scaling_section.scaling(runs))
+                     scaling_section.scaling(runs), peers.peers_frame(runs))
     boards = parts.boards
-    fails = failures(runs[~special | (runs["suite"] == memory.SUITE)])
+    fails = failures(runs[~special | runs["suite"].isin([memory.SUITE, peers.SUITE])])
     prov = provenance(runs, store)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -194,4 +201,7 @@ def write_report(store: Store, out: str | Path, suite: str | None = None,
         paths.append(out / "scaling.csv")
         parts.scaling.points.merge(parts.scaling.exponents, on="model").to_csv(paths[-1],
                                                                                index=False)
+    if parts.peers is not None:
+        paths.append(out / "peers.csv")
+        parts.peers.to_csv(paths[-1], index=False)
     return paths
