@@ -122,10 +122,21 @@ def gradient_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
                 row += ["", "", ""]
                 continue
             near, far = curve[-1], curve[0]
-            lost = math.log10(near / far) if near > 0 and far > 0 else math.inf
-            row += [f"{near:.2e}", f"{far:.2e}", f"{lost:.1f}"]
+            row += [f"{near:.2e}", f"{far:.2e}", _decades_lost(curve)]
         rows.append(row)
     return header, rows
+
+
+def _decades_lost(curve: np.ndarray) -> str:
+    """``log10(nearest / farthest)``; where the gradient underflows to exactly 0 on the way,
+    a lower bound from the smallest value above 0, marked as such."""
+    near, far = curve[-1], curve[0]
+    if near <= 0:
+        return ""
+    if far > 0:
+        return f"{math.log10(near / far):.1f}"
+    positive = curve[curve > 0]
+    return f"> {math.log10(near / positive.min()):.1f} (underflows to 0)"
 
 
 def csv_frame(tables: list[MemoryTable]) -> pd.DataFrame:

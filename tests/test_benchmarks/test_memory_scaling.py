@@ -102,3 +102,13 @@ def test_diagnose_and_scale_write_rows_and_the_report_has_both_sections(tmp_path
     page = (out / "leaderboard.html").read_text()
     assert page.count("data:image/png;base64,") >= 4  # lag, gradient flow, time, memory
     assert (out / "memory_length.csv").exists() and (out / "scaling.csv").exists()
+
+
+def test_decades_lost_says_where_the_gradient_underflows() -> None:
+    import numpy as np
+
+    from results.memory import _decades_lost
+
+    assert _decades_lost(np.array([1e-4, 1e-2, 1.0])) == "4.0"
+    assert _decades_lost(np.array([0.0, 0.0, 1e-30, 1e-3, 1.0])) == "> 30.0 (underflows to 0)"
+    assert _decades_lost(np.array([0.0, 0.0])) == ""
