@@ -1,0 +1,116 @@
+"""Which models train faster with XLA: ``python -m benchmarks.perf.jit [--write]``.
+
+Every model (or ``--models``) is built twice, ``jit_compile`` off and on, on each of the quick
+suite's task shapes (its dataset and batch size, the training split repeated or cut to
+``--samples``). After one warm-up epoch each (tracing, and XLA's compilation, whose seconds are
+reported), the two train ``--repeats`` epochs in alternating order, in one process; the figure
+is the median samples/s. A model compiles with XLA by default where the geometric mean of its
+on/off ratios over the shapes is above ``1 + --margin``. ``--write`` stores the figures and the
+choices for the active backend and device in ``zoo/fast_settings.json``, which ``--jit auto``
+(the default of every command) and ``zoo.create_model`` read.
+
+Both arms run without TensorFlow's deterministic ops (Keras turns XLA off under them, and they
+cannot be switched off again in a process); runs with XLA off take them, as ever.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import time
+from datetime import date
+from typing import Any
+
+from benchmarks.perf.peers import load_arrays, shapes
+
+
+def _epoch(model: Any, x: Any, y: Any, batch: int) -> float:
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def compare(name: str, shape_name: str, samples: int, repeats: int) -> dict[str, float]:
+    """Samples/s of ``name`` with XLA off and on, and each arm's first-epoch seconds."""
+    import keras
+
+    import zoo
+
+    shape = shapes()[shape_name]
+    task, x, y = load_arrays(shape, samples)
+    models = {}
+    result: dict[str, float] = {}
+    for arm, jit in (("off", False), ("on", True)):
+        keras.utils.set_random_seed(0)
+        models[arm] = zoo.create_model(name, task, jit_compile=jit)
+        zoo.adapt_stem(models[arm], x)
+        result[f"first_epoch_s_{arm}"] = _epoch(models[arm], x, y, shape.batch)
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for r in range(repeats):
+        for arm in (("off", "on") if r % 2 == 0 else ("on", "off")):
+            times[arm].append(_epoch(models[arm], x, y, shape.batch))
+    for arm, values in times.items():
+        result[f"samples_s_{arm}"] = samples / statistics.median(values)
+    result["ratio"] = result["samples_s_on"] / result["samples_s_off"]
+    return result
+
+
+def measure(models: list[str], shape_names: list[str], samples: int, repeats: int,
+            margin: float) -> dict[str, dict[str, Any]]:
+    """Per model: the per-shape figures, their geometric-mean ratio and the choice."""
+    table = {}
+    for name in models:
+        per_shape = {}
+        for shape_name in shape_names:
+            per_shape[shape_name] = compare(name, shape_name, samples, repeats)
+            print(f"{name:>14} {shape_name:>12}: XLA on/off {per_shape[shape_name]['ratio']:.2f}"
+                  f" (first epoch {per_shape[shape_name]['first_epoch_s_on']:.1f} s on, "
+                  f"{per_shape[shape_name]['first_epoch_s_off']:.1f} s off)", flush=True)
+        speedup = math.exp(statistics.mean(math.log(r["ratio"]) for r in per_shape.values()))
+        table[name] = {"jit_compile": speedup > 1 + margin, "speedup": round(speedup, 3),
+                       "shapes": per_shape}
+        print(f"{name:>14}: geometric mean {speedup:.2f} -> XLA "
+              f"{'on' if table[name]['jit_compile'] else 'off'}", flush=True)
+    return table
+
+
+def write(table: dict[str, dict[str, Any]], samples: int, repeats: int) -> None:
+    """Merge ``table`` into ``zoo/fast_settings.json`` under the active backend and device."""
+    import keras
+
+    from benchmarks.devices import cpu_name
+    from zoo.fast import TABLE_PATH, current_device
+
+    stored = json.loads(TABLE_PATH.read_text()) if TABLE_PATH.exists() else {}
+    backend, device = keras.backend.backend(), current_device()
+    entries = stored.setdefault(backend, {}).setdefault(device, {})
+    for name, entry in table.items():
+        entries[name] = {**entry, "measured": date.today().isoformat(), "on": cpu_name(),
+                         "samples": samples, "repeats": repeats}
+    TABLE_PATH.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(table)} choices for {backend}/{device} to {TABLE_PATH}")
+
+
+def main() -> None:
+    """Measure, print and optionally write the table."""
+    import zoo
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(zoo.list_models()))
+    parser.add_argument("--shapes", default="sentiment,speech,forecasting")
+    parser.add_argument("--samples", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--margin", type=float, default=0.05,
+                        help="XLA must be this much faster to be chosen (default 0.05)")
+    parser.add_argument("--write", action="store_true", help="update zoo/fast_settings.json")
+    args = parser.parse_args()
+    table = measure(args.models.split(","), args.shapes.split(","), args.samples,
+                    args.repeats, args.margin)
+    if args.write:
+        write(table, args.samples, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
