@@ -35,8 +35,10 @@ def check_positive(name: str, value: object, unit: str = "number") -> None:
     raise ValueError(f"{name} {value!r} is not allowed; use {what}")
 
 
-def check_choice(name: str, value: object, allowed: Iterable[str]) -> None:
-    """``value`` must be one of ``allowed``."""
+def check_choice(name: str, value: object, allowed: Iterable[str],
+                 why: str = "is not allowed") -> None:
+    """``value`` must be one of ``allowed``; the error reads ``{name} {value!r} {why}; use
+    one of ...``."""
     allowed = tuple(allowed)
     if value not in allowed:
-        raise ValueError(f"{name} {value!r} is not allowed; use one of {', '.join(allowed)}")
+        raise ValueError(f"{name} {value!r} {why}; use one of {', '.join(allowed)}")

@@ -10,7 +10,6 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import keras
@@ -36,7 +35,7 @@ from benchmarks.measure import (
 from benchmarks.metrics import PRIMARY, classification_metrics, forecast_metrics
 from benchmarks.provenance import git_revision, versions
 from benchmarks.settings import DEFAULT_SETTINGS, RunSettings, describe, prepare, reset_precision
-from results.record import RunRecord, hparams_hash
+from results.record import RunRecord, hparams_hash, utc_now
 from zoo.flops import forward_flops
 
 
@@ -149,7 +148,7 @@ def new_record(model: str, data: Dataset, seed: int, budget: Budget, plan: Devic
         backend="sklearn" if baseline else keras.backend.backend(),
         device="cpu" if baseline else plan.kind,
         hparams_hash=run_key(model, data.id, budget, hparams, data.family, settings),
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        started_at=utc_now(),
         hparams=json.dumps(_resolved(model, data.family, hparams), sort_keys=True),
         budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
         device_name=cpu_name() if baseline else plan.name, git_revision=git_revision(),

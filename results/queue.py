@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, tuple_, update
 
 from results import schema
-from results.record import RunRecord
+from results.record import RunRecord, utc_now
 from results.schema import RESUME_KEY
 
 #: cells written per INSERT (SQLite allows 32,766 bound values a statement)
@@ -62,7 +61,7 @@ def failed_record(cell: Cell, error: str, status: str = "failed", **fields: Any)
         model=cell.model, dataset=cell.dataset, seed=cell.seed, suite=cell.suite,
         backend=spec.get("backend", ""), device=spec.get("device", ""),
         hparams_hash=cell.hparams_hash, status=status, error=error,
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        started_at=utc_now(),
         hparams=json.dumps(spec.get("hparams") or {}, sort_keys=True),
         budget=json.dumps(spec.get("budget") or {}, sort_keys=True),
         attempt=cell.attempts, **fields)

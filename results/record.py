@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
 from typing import Any
 
 STATUSES = ("ok", "failed", "diverged", "oom", "timeout")
@@ -110,6 +111,11 @@ class RunRecord:
         sql = {"int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
         return {f.name: next((v for k, v in sql.items() if str(f.type).startswith(k)), "TEXT")
                 for f in fields(cls)}
+
+
+def utc_now() -> str:
+    """The current UTC time as a record's timestamps hold it (ISO 8601, seconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def hparams_hash(hparams: dict[str, Any]) -> str:

@@ -15,7 +15,6 @@ import os
 import socket
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from benchmarks.grid import Execution, plan_config, run_grid
 from benchmarks.harness import Budget, run_key
 from benchmarks.workers.pool import PoolSettings
 from benchmarks.workers.slots import plan_slots
+from results.record import utc_now
 from results.store import Store
 from tuning.hypermodel import ZooHyperModel, objective_for, search_space_of
 from tuning.space import check_search_space
@@ -211,7 +211,7 @@ def tune(settings: TuneSettings, store: Store, directory: str | Path, *, resume:
         store.put("tuning_searches", {
             "search_id": search_id, "settings": json.dumps(settings.to_dict(), sort_keys=True),
             "objective": objective.name, "direction": objective.direction,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            "created_at": utc_now()})
     store.add_dataset(data.name, data.fingerprint, data.info())
     base_port = int(os.environ[ENV_PORT]) if role else 0
     for index, model in enumerate(settings.models):

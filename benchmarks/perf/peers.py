@@ -232,7 +232,8 @@ def store_rows(rows: list[dict[str, Any]], store_url: str) -> None:
     """Write the rows to the store as ``peers`` records (one per backend, device, shape and
     model; a later run replaces them)."""
     from benchmarks.devices import cpu_name
-    from results.record import RunRecord, hparams_hash
+    from benchmarks.provenance import git_revision
+    from results.record import RunRecord, hparams_hash, utc_now
     from results.store import Store
 
     records = []
@@ -246,7 +247,7 @@ def store_rows(rows: list[dict[str, Any]], store_url: str) -> None:
             params=row.get("zoo_params"), train_samples_per_s=row.get("zoo_train_per_s"),
             infer_samples_per_s=row.get("zoo_infer_per_s"), kernel=row.get("kernel"),
             threads=row.get("threads"), device_name=cpu_name(),
-            started_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+            started_at=utc_now(), git_revision=git_revision(),
             extra=json.dumps(row, default=str),
             **{k: row.get(k, "") for k in ("seqzoo_version", "keras_version",
                                             "backend_version", "python_version")})
@@ -325,15 +326,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def check_args(args: argparse.Namespace) -> None:
     """One-line errors for unknown backends, models and shapes."""
+    from benchmarks.checks import check_choice
     from benchmarks.devices import BACKENDS
 
     for flag, values, allowed in (("backend", args.backends, BACKENDS),
                                   ("model", args.models, PEERS),
                                   ("shape", args.shapes, tuple(shapes()))):
         for value in values:
-            if value not in allowed:
-                raise ValueError(f"{flag} {value!r} has no peers run; use one of "
-                                 f"{', '.join(allowed)}")
+            check_choice(flag, value, allowed, why="has no peers run")
 
 
 def run(args: argparse.Namespace) -> int:
