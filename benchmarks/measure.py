@@ -14,8 +14,11 @@ import numpy as np
 class BatchTimer(keras.callbacks.Callback):
     """Records each training batch's wall time; excludes warm-up batches from steady state.
 
+    Under ``steps_per_execution`` > 1 a batch's time is its call's time over the batches the
+    call ran.
+
     Args:
-        batch_size: the nominal batch size; smaller final batches are left out of steady state.
+        batch_size: the nominal batch size (samples per timed batch).
         warmup: batches at the start of the first epoch (tracing, compile) left out.
         max_seconds: stop training once this much wall time has passed (``None`` = no cap).
     """
@@ -35,12 +38,16 @@ class BatchTimer(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-        self._t0 = time.perf_counter()
+        self._t0, self._first = time.perf_counter(), batch
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        # With steps_per_execution > 1 one call runs batches _first..batch; the epoch's last
+        # call may run fewer than that (its end index passes the epoch), so it is left out.
         elapsed = time.perf_counter() - self._t0
-        if self.epoch > 0 or batch >= self.warmup:
-            self.steady.append(elapsed)
+        steps = self.params.get("steps") if self.params else None
+        whole = not steps or batch < steps
+        if whole and (self.epoch > 0 or self._first >= self.warmup):
+            self.steady.append(elapsed / (batch - self._first + 1))
         if self.max_seconds and time.perf_counter() - self.started > self.max_seconds:
             self.hit_time_cap = True
             self.model.stop_training = True

@@ -78,6 +78,7 @@ def describe(model: Any, settings: RunSettings) -> dict[str, Any]:
     import keras
 
     described = {"jit": settings.jit, "jit_compile": bool(model.jit_compile),
+                 "steps_per_execution": int(model.steps_per_execution),
                  "precision": settings.precision,
                  "compute_dtype": model.dtype_policy.compute_dtype}
     if keras.backend.backend() == "tensorflow":

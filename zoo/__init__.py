@@ -18,6 +18,7 @@ from zoo.registry import (
     jit_choice,
     list_models,
     register_model,
+    steps_choice,
 )
 from zoo.task import TaskSpec
 
@@ -36,4 +37,5 @@ __all__ = [
     "list_models",
     "recurrent_kernels",
     "register_model",
+    "steps_choice",
 ]

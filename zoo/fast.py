@@ -1,9 +1,11 @@
-"""The execution settings measured fastest per backend and device: XLA on or off per model.
+"""The execution settings measured fastest per backend and device, per model: XLA on or off,
+and how many batches one call of the compiled training step runs.
 
 ``python -m benchmarks.perf.jit --write`` trains every registered model with
-``jit_compile`` on and off, side by side in one process, on the quick suite's three task
-shapes, and writes what it measured and chose to ``zoo/fast_settings.json``. A model,
-backend or device that the table does not hold keeps Keras's own choice.
+``jit_compile`` on and off, and ``python -m benchmarks.perf.execution --write`` with several
+``steps_per_execution``, side by side in one process, on the quick suite's three task shapes;
+both write what they measured and chose to ``zoo/fast_settings.json``. A model, backend or
+device that the table does not hold keeps Keras's own choice.
 """
 
 from __future__ import annotations
@@ -27,8 +29,15 @@ def measured_table() -> dict[str, Any]:
 def measured_jit(name: str, backend: str, device: str) -> bool | None:
     """Whether ``name`` trained faster with XLA on ``backend`` and ``device`` (``cpu``,
     ``gpu``, ``tpu``) when it was measured; ``None`` where it was not."""
-    entry = measured_table().get(backend, {}).get(device, {}).get(name)
-    return None if entry is None else bool(entry["jit_compile"])
+    choice = measured_table().get(backend, {}).get(device, {}).get(name, {}).get("jit_compile")
+    return None if choice is None else bool(choice)
+
+
+def measured_steps(name: str, backend: str, device: str) -> int | None:
+    """The ``steps_per_execution`` that trained ``name`` fastest on ``backend`` and ``device``
+    when it was measured; ``None`` where it was not."""
+    entry = measured_table().get(backend, {}).get(device, {}).get(name, {}).get("execution")
+    return None if entry is None else int(entry["steps_per_execution"])
 
 
 def current_device() -> str:

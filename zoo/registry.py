@@ -166,6 +166,15 @@ def jit_choice(name: str, device: str | None = None) -> bool | None:
     return True if get_model_info(name).xla and backend == "tensorflow" else None
 
 
+def steps_choice(name: str, device: str | None = None) -> int:
+    """Batches per call of ``name``'s compiled training step by default here
+    (``steps_per_execution``): the measured table's (:mod:`zoo.fast`) for the active backend
+    and ``device``, else Keras's default, 1."""
+    from zoo.fast import current_device, measured_steps
+
+    return measured_steps(name, keras.backend.backend(), device or current_device()) or 1
+
+
 def build_model(name: str, task: TaskSpec, **hparams: Any) -> keras.Model:
     """Build ``name`` for ``task`` without compiling it (used by ``from_config`` too)."""
     info = get_model_info(name)
@@ -188,6 +197,7 @@ def create_model(
     loss: Any = None,
     metrics: Any = None,
     jit_compile: bool | str = "auto",
+    steps_per_execution: int | str = "auto",
     **hparams: Any,
 ) -> keras.Model:
     """Build a registered model for ``task``, compiled with defaults for the task kind.
@@ -204,6 +214,9 @@ def create_model(
         optimizer, loss, metrics: overrides for ``model.compile``.
         jit_compile: ``model.compile``'s; ``"auto"`` takes :func:`jit_choice` (the setting
             measured fastest on this backend and device), else Keras's own choice.
+        steps_per_execution: ``model.compile``'s, batches per call of the compiled step;
+            ``"auto"`` takes :func:`steps_choice` (measured fastest here, else 1). It does not
+            change the numbers, only how often Python calls into the step.
         **hparams: model hyperparameters; see ``get_model_info(name).defaults``.
 
     Example:
@@ -218,8 +231,15 @@ def create_model(
         if jit_compile == "auto":
             choice = jit_choice(name)
             jit_compile = "auto" if choice is None else choice
+        if steps_per_execution == "auto":
+            steps_per_execution = steps_choice(name)
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
+                or steps_per_execution < 1:
+            raise ValueError("steps_per_execution must be a positive integer or 'auto', got "
+                             f"{steps_per_execution!r}")
         model.compile(
             jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
             optimizer=optimizer or keras.optimizers.Adam(learning_rate),
             loss=loss or ("sparse_categorical_crossentropy" if classify else "mse"),
             metrics=metrics or (["accuracy"] if classify else ["mae"]),

@@ -4,13 +4,14 @@ Every model (or ``--models``) is built twice, ``jit_compile`` off and on, on eac
 suite's task shapes (its dataset and batch size, the training split repeated or cut to
 ``--samples``). After one warm-up epoch each (tracing, and XLA's compilation, whose seconds are
 reported), the two train ``--repeats`` epochs in alternating order, in one process; the figure
-is the median samples/s. A model compiles with XLA by default where that makes a whole quick
-suite run of it faster by more than ``--margin``: per shape, the first epoch's extra seconds
-(tracing, compilation) plus the quick budget's epochs at the measured steady rate, summed over
-the shapes. (The steady-state speed-up alone favours XLA more often; ``--jit on`` takes it for
-long runs.) ``--write`` stores the figures and the
-choices for the active backend and device in ``zoo/fast_settings.json``, which ``--jit auto``
-(the default of every command) and ``zoo.create_model`` read.
+is the median samples/s (both arms with the model's measured ``steps_per_execution``,
+:mod:`benchmarks.perf.execution`). A model compiles with XLA by default where that makes a
+whole quick suite run of it faster by more than ``--margin``: per shape, the first epoch's
+extra seconds (tracing, compilation) plus the quick budget's epochs at the measured steady
+rate, summed over the shapes. (The steady-state speed-up alone favours XLA more often;
+``--jit on`` takes it for long runs.) ``--write`` stores the figures and the choices for the
+active backend and device in ``zoo/fast_settings.json``, which ``--jit auto`` (the default of
+every command) and ``zoo.create_model`` read.
 
 Both arms run without TensorFlow's deterministic ops (Keras turns XLA off under them, and they
 cannot be switched off again in a process); runs with XLA off take them, as ever.
@@ -19,6 +20,7 @@ cannot be switched off again in a process); runs with XLA off take them, as ever
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import statistics
@@ -29,7 +31,8 @@ from typing import Any
 from benchmarks.perf.peers import load_arrays, shapes
 
 
-def _epoch(model: Any, x: Any, y: Any, batch: int) -> float:
+def epoch_seconds(model: Any, x: Any, y: Any, batch: int) -> float:
+    """Wall seconds of one training epoch of ``model`` on ``x``, ``y``."""
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
     return time.perf_counter() - start
@@ -49,11 +52,11 @@ def compare(name: str, shape_name: str, samples: int, repeats: int) -> dict[str,
         keras.utils.set_random_seed(0)
         models[arm] = zoo.create_model(name, task, jit_compile=jit)
         zoo.adapt_stem(models[arm], x)
-        result[f"first_epoch_s_{arm}"] = _epoch(models[arm], x, y, shape.batch)
+        result[f"first_epoch_s_{arm}"] = epoch_seconds(models[arm], x, y, shape.batch)
     times: dict[str, list[float]] = {"off": [], "on": []}
     for r in range(repeats):
         for arm in (("off", "on") if r % 2 == 0 else ("on", "off")):
-            times[arm].append(_epoch(models[arm], x, y, shape.batch))
+            times[arm].append(epoch_seconds(models[arm], x, y, shape.batch))
     for arm, values in times.items():
         result[f"samples_s_{arm}"] = samples / statistics.median(values)
     result["ratio"] = result["samples_s_on"] / result["samples_s_off"]
@@ -64,16 +67,21 @@ def quick_run_seconds(figures: dict[str, float], shape_name: str, samples: int,
                       arm: str) -> float:
     """Training seconds of the quick suite's budget on ``shape_name`` with XLA ``arm`` (on/off):
     the measured first-epoch overhead plus its epochs at the measured steady rate."""
+    budget, train = quick_budget(shapes()[shape_name].dataset)
+    rate = figures[f"samples_s_{arm}"]
+    overhead = max(figures[f"first_epoch_s_{arm}"] - samples / rate, 0.0)
+    return overhead + budget.epochs * train / rate
+
+
+@functools.cache
+def quick_budget(dataset: str) -> tuple[Any, int]:
+    """The quick suite's budget for ``dataset`` and the training samples it uses."""
     from benchmarks.data import get_dataset
     from benchmarks.suites import get_suite
 
-    dataset = shapes()[shape_name].dataset
     budget = get_suite("quick").datasets[dataset]
-    rate = figures[f"samples_s_{arm}"]
     size = len(get_dataset(dataset).load("train")[1])
-    train = min(size, budget.max_train or size)
-    overhead = max(figures[f"first_epoch_s_{arm}"] - samples / rate, 0.0)
-    return overhead + budget.epochs * train / rate
+    return budget, min(size, budget.max_train or size)
 
 
 def choose(per_shape: dict[str, dict[str, float]], samples: int, margin: float
@@ -118,7 +126,8 @@ def write(table: dict[str, dict[str, Any]], samples: int, repeats: int) -> None:
     backend, device = keras.backend.backend(), current_device()
     entries = stored.setdefault(backend, {}).setdefault(device, {})
     for name, entry in table.items():
-        entries[name] = {**entry, "measured": date.today().isoformat(), "on": cpu_name(),
+        entries[name] = {**entries.get(name, {}), **entry,
+                         "measured": date.today().isoformat(), "on": cpu_name(),
                          "samples": samples, "repeats": repeats}
     TABLE_PATH.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(table)} choices for {backend}/{device} to {TABLE_PATH}")

@@ -85,6 +85,7 @@ def test_settings_reach_each_worker_and_are_recorded(tmp_path) -> None:
     assert default["jit"] == "auto" and default["compute_dtype"] == "float32"
     assert default["jit_compile"] == (zoo.jit_choice("lstm", "cpu") is True)
     assert default["deterministic_ops"] is not default["jit_compile"]
+    assert default["steps_per_execution"] == zoo.steps_choice("lstm", "cpu")
     assert forced == {**forced, "jit": "on", "jit_compile": True, "precision": "mixed_bfloat16",
                       "compute_dtype": "bfloat16", "deterministic_ops": False}
 
@@ -98,6 +99,9 @@ def test_measured_table_covers_every_zoo_model_on_tensorflow_cpu() -> None:
         assert entries[name]["speedup"] > 0 and set(entries[name]["shapes"]) == {
             "sentiment", "speech", "forecasting"}
         assert zoo.jit_choice(name, "cpu") is entries[name]["jit_compile"]
+        execution = entries[name]["execution"]
+        assert str(execution["steps_per_execution"]) in execution["speedup"]
+        assert zoo.steps_choice(name, "cpu") == execution["steps_per_execution"]
 
 
 def test_jit_benchmark_times_both_arms() -> None:
@@ -106,3 +110,49 @@ def test_jit_benchmark_times_both_arms() -> None:
     result = compare("gru", "forecasting", samples=32, repeats=1)
     assert result["samples_s_on"] > 0 and result["samples_s_off"] > 0
     assert result["ratio"] == pytest.approx(result["samples_s_on"] / result["samples_s_off"])
+
+
+def test_steps_per_execution_is_taken_from_the_table_or_given(monkeypatch) -> None:
+    import zoo.fast
+
+    task = TINY_TASKS["steps->horizon"]
+    table = {"tensorflow": {"cpu": {"gru": {"execution": {"steps_per_execution": 8}}}}}
+    monkeypatch.setattr(zoo.fast, "measured_table", lambda: table)
+    monkeypatch.setattr(zoo.fast, "current_device", lambda: "cpu")
+    assert zoo.create_model("gru", task).steps_per_execution == 8
+    assert zoo.create_model("lstm", task).steps_per_execution == 1  # not measured: Keras's
+    assert zoo.create_model("gru", task, steps_per_execution=2).steps_per_execution == 2
+    for bad in (0, "many", True):
+        with pytest.raises(ValueError, match=f"steps_per_execution must be a positive integer "
+                                             f"or 'auto', got {bad!r}"):
+            zoo.create_model("gru", task, steps_per_execution=bad)
+
+
+def test_several_steps_per_call_give_the_same_weights() -> None:
+    task = TINY_TASKS["steps->horizon"]
+    x, y = tiny_batch(task)
+    weights = []
+    for steps in (1, 3):
+        keras.utils.set_random_seed(0)
+        model = zoo.create_model("lstm", task, steps_per_execution=steps)
+        model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for one, three in zip(*weights, strict=True):
+        np.testing.assert_allclose(one, three, rtol=1e-6, atol=1e-7)
+
+
+def test_batch_timer_divides_a_call_by_the_batches_it_ran(monkeypatch) -> None:
+    import benchmarks.measure as measure
+
+    clock = iter([0.0, 10.0, 14.0, 12.0, 20.0, 20.0, 28.0])
+    monkeypatch.setattr(measure.time, "perf_counter", lambda: next(clock))
+    timer = measure.BatchTimer(batch_size=4, warmup=2)
+    timer.set_params({"steps": 10})
+    timer.on_train_begin()
+    timer.on_epoch_begin(0)
+    for first, last in ((0, 3), (4, 7), (8, 11)):  # steps_per_execution 4 over 10 batches
+        timer.on_train_batch_begin(first)
+        timer.on_train_batch_end(last)
+    # the first call is warm-up; the last ran 2 of its 4 batches, so it is left out
+    assert timer.steady == [2.0]
+    assert timer.samples_per_second() == 2.0
