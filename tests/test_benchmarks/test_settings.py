@@ -156,3 +156,14 @@ def test_batch_timer_divides_a_call_by_the_batches_it_ran(monkeypatch) -> None:
     # the first call is warm-up; the last ran 2 of its 4 batches, so it is left out
     assert timer.steady == [2.0]
     assert timer.samples_per_second() == 2.0
+
+
+def test_execution_benchmark_times_each_candidate_and_chooses_by_margin() -> None:
+    from benchmarks.perf.execution import choose, compare
+
+    rates = compare("gru", "forecasting", samples=32, repeats=1, candidates=(1, 2))
+    assert set(rates) == {1, 2} and min(rates.values()) > 0
+    shapes = {"a": {1: 100.0, 4: 150.0, 16: 140.0}, "b": {1: 100.0, 4: 120.0, 16: 110.0}}
+    assert choose(shapes, margin=0.05)["steps_per_execution"] == 4
+    assert choose(shapes, margin=0.5)["steps_per_execution"] == 1
+    assert choose(shapes, margin=0.05)["speedup"]["1"] == 1.0
