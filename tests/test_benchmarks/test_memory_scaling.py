@@ -80,18 +80,18 @@ def _seqzoo(*args: str) -> str:
 
 def test_diagnose_and_scale_write_rows_and_the_report_has_both_sections(tmp_path) -> None:
     store, out = tmp_path / "s.sqlite", tmp_path / "report"
-    _seqzoo("diagnose", "--task", "adding", "--lags", "8,16", "--models", "rnn,mingru",
+    _seqzoo("diagnose", "--task", "adding", "--lags", "8,16", "--models", "mingru",
             "--seeds", "0", "--steps", "3", "--eval-samples", "32", "--store", str(store),
             "--workers", "2")
-    _seqzoo("scale", "--models", "rnn,transformer", "--lengths", "8,16", "--batch", "4",
+    _seqzoo("scale", "--models", "transformer", "--lengths", "8,16", "--batch", "4",
             "--width", "8", "--steps", "1", "--store", str(store), "--workers", "2")
     runs = Store(store).runs()
     diagnose, scale = runs[runs.suite == "diagnose"], runs[runs.suite == "scale"]
-    assert len(diagnose) == 4 and (diagnose.status == "ok").all()
-    assert len(scale) == 4 and set(scale.model) == {"rnn", "transformer"}
+    assert len(diagnose) == 2 and (diagnose.status == "ok").all()
+    assert len(scale) == 2 and set(scale.model) == {"transformer"}
     assert (scale.status == "ok").all()
     flows = diagnose[diagnose.extra.str.contains("gradient_flow")]
-    assert set(flows.model) == {"rnn", "mingru"} and set(flows.dataset) == {
+    assert set(flows.model) == {"mingru"} and set(flows.dataset) == {
         "adding:lag=16,n_test=32,n_train=96,n_val=32"}
     main(["report", "--store", str(store), "--out", str(out)])
     text = (out / "leaderboard.md").read_text()

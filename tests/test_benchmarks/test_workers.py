@@ -166,7 +166,8 @@ def test_ctrl_c_hands_held_cells_back(tmp_path) -> None:
     assert len(store.runs()) == sum(status == "done" for _, status, _ in cells)
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("dialect", [pytest.param("sqlite", marks=pytest.mark.slow),
+                                     "postgresql"])
 def test_two_runs_on_one_store_share_the_grid(dialect, tmp_path, request) -> None:
     location = (str(tmp_path / "s.sqlite") if dialect == "sqlite"
                 else request.getfixturevalue("postgres_url"))
@@ -209,6 +210,7 @@ def _same_cells_twice(tmp_path, grid: list[str]) -> None:
             [second[key][i] for i in present], rel=1e-6, abs=1e-9), key
 
 
+@pytest.mark.slow  # ~50 s; test_harness checks one process's reproducibility by default
 def test_same_cell_in_two_fresh_workers_gives_the_same_metrics(tmp_path) -> None:
     _same_cells_twice(tmp_path, ["--suite", "smoke", "--models", "attention_lstm,gru",
                                  "--datasets", "appliances_energy"])

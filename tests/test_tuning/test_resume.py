@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import pytest
 from shapes import TINY_BUDGET
 
 from results.store import Store
@@ -32,6 +33,7 @@ def _finished(path) -> int:
         return 0
 
 
+@pytest.mark.slow  # ~80 s: a search killed mid-trial
 def test_resume_after_kill(tmp_path, prepared) -> None:
     prepared("mr_polarity")
     store_path, directory = tmp_path / "s.sqlite", tmp_path / "dir"

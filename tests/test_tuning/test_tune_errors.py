@@ -83,16 +83,14 @@ def test_search_space_naming_what_the_model_does_not_take(register, tmp_path, ca
     assert "names 'width', which the model does not take; it takes: units, dropout" in err
 
 
-def test_resume_refuses_another_search(search, tmp_path, capsys) -> None:
-    store, _ = search(["lstm"])  # a real search in tmp_path/dir: lstm on mr_polarity
+def test_a_search_held_or_stored_is_not_started_again(search, tmp_path, capsys) -> None:
+    store, search_id = search(["lstm"])  # a real search in tmp_path/dir: lstm on mr_polarity
+    # --resume of that directory with other settings
     (tmp_path / "fresh").mkdir()
     err = _fails(["--models", "gru", "--resume", "--dir", str(tmp_path / "dir")],
                  tmp_path / "fresh", capsys)
     assert "holds search mr_polarity-random-" in err and "with other models" in err
-
-
-def test_a_stored_search_is_not_started_again(search, tmp_path) -> None:
-    store, search_id = search(["lstm"])
+    # the same search again, into its store or its directory
     settings = TuneSettings(("lstm",), "mr_polarity", trials=1, budget=TINY_BUDGET)
     assert settings.search_id == search_id
     with pytest.raises(ValueError, match=f"already holds search {search_id}; pass --resume"):
