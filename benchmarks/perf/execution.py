@@ -15,13 +15,11 @@ model's ``execution`` entry in ``zoo/fast_settings.json``, which ``zoo.create_mo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
-from datetime import date
 from typing import Any
 
-from benchmarks.perf.jit import epoch_seconds
+from benchmarks.perf.jit import epoch_seconds, write
 from benchmarks.perf.peers import load_arrays, shapes
 
 CANDIDATES = (1, 4, 16)
@@ -76,24 +74,6 @@ def measure(models: list[str], shape_names: list[str], samples: int, repeats: in
     return table
 
 
-def write(table: dict[str, dict[str, Any]], samples: int, repeats: int) -> None:
-    """Merge ``table`` into ``zoo/fast_settings.json`` under the active backend and device."""
-    import keras
-
-    from benchmarks.devices import cpu_name
-    from zoo.fast import TABLE_PATH, current_device
-
-    stored = json.loads(TABLE_PATH.read_text()) if TABLE_PATH.exists() else {}
-    backend, device = keras.backend.backend(), current_device()
-    entries = stored.setdefault(backend, {}).setdefault(device, {})
-    for name, entry in table.items():
-        entries.setdefault(name, {})["execution"] = {
-            **entry, "measured": date.today().isoformat(), "on": cpu_name(),
-            "samples": samples, "repeats": repeats}
-    TABLE_PATH.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {len(table)} choices for {backend}/{device} to {TABLE_PATH}")
-
-
 def main() -> None:
     """Measure, print and optionally write the table."""
     import zoo
@@ -115,7 +95,7 @@ def main() -> None:
     table = measure(args.models, args.shapes, args.samples, args.repeats, candidates,
                     args.margin)
     if args.write:
-        write(table, args.samples, args.repeats)
+        write(table, args.samples, args.repeats, section="execution")
 
 
 if __name__ == "__main__":

@@ -115,8 +115,10 @@ def measure(models: list[str], shape_names: list[str], samples: int, repeats: in
     return table
 
 
-def write(table: dict[str, dict[str, Any]], samples: int, repeats: int) -> None:
-    """Merge ``table`` into ``zoo/fast_settings.json`` under the active backend and device."""
+def write(table: dict[str, dict[str, Any]], samples: int, repeats: int,
+          section: str | None = None) -> None:
+    """Merge ``table`` into ``zoo/fast_settings.json`` under the active backend and device: each
+    model's entry, or its ``section`` (e.g. ``execution``), gets the figures and provenance."""
     import keras
 
     from benchmarks.devices import cpu_name
@@ -126,9 +128,12 @@ def write(table: dict[str, dict[str, Any]], samples: int, repeats: int) -> None:
     backend, device = keras.backend.backend(), current_device()
     entries = stored.setdefault(backend, {}).setdefault(device, {})
     for name, entry in table.items():
-        entries[name] = {**entries.get(name, {}), **entry,
-                         "measured": date.today().isoformat(), "on": cpu_name(),
-                         "samples": samples, "repeats": repeats}
+        measured = {**entry, "measured": date.today().isoformat(), "on": cpu_name(),
+                    "samples": samples, "repeats": repeats}
+        if section is None:
+            entries[name] = {**entries.get(name, {}), **measured}
+        else:
+            entries.setdefault(name, {})[section] = measured
     TABLE_PATH.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(table)} choices for {backend}/{device} to {TABLE_PATH}")
 

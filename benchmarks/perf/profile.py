@@ -29,10 +29,13 @@ REGIONS = ("recurrent loop forward", "recurrent loop backward", "input pipeline"
 
 
 def region_of(op_type: str, op_name: str) -> str:
-    """The region an op's time counts to, from its type and its name's scopes."""
-    if "while_grad" in op_name:
+    """The region an op's time counts to, from its type and its name's scopes (within the
+    training step's call: the ``while`` loop Keras puts around several batches per call is
+    not a recurrent layer's)."""
+    step = op_name.split("StatefulPartitionedCall/", 1)[-1]
+    if "while_grad" in step:
         return "recurrent loop backward"
-    if "/while/" in op_name:
+    if "/while/" in f"/{step}":
         return "recurrent loop forward"
     if op_type in ("Dataset", "Iterator") or "Iterator" in op_name:
         return "input pipeline"

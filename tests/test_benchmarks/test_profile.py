@@ -13,6 +13,10 @@ def test_ops_are_counted_to_their_region() -> None:
     assert region_of("_MklMatMul", grad) == "recurrent loop backward"
     assert region_of("_MklMatMul", "lstm_1/lstm_0_1/while/lstm_cell_1/MatMul") == \
         "recurrent loop forward"
+    outer = "while/body/_1/while/cond/then/_187/while/cond/StatefulPartitionedCall/"
+    assert region_of("_MklMatMul", outer + "dense_1/MatMul") == "rest of the step"
+    assert region_of("_MklMatMul", outer + "lstm_1/lstm_0_1/while/body/_356/MatMul") == \
+        "recurrent loop forward"
     assert region_of("Dataset", "Iterator::Prefetch") == "input pipeline"
     assert region_of("Softmax", "dense/Softmax") == "rest of the step"
 

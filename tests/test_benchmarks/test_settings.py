@@ -168,3 +168,17 @@ def test_execution_benchmark_times_each_candidate_and_chooses_by_margin() -> Non
     assert choose(shapes, margin=0.05)["steps_per_execution"] == 4
     assert choose(shapes, margin=0.5)["steps_per_execution"] == 1
     assert choose(shapes, margin=0.05)["speedup"]["1"] == 1.0
+
+
+def test_jit_and_execution_measurements_keep_each_others_entries(tmp_path, monkeypatch) -> None:
+    import zoo.fast
+    from benchmarks.perf import jit
+
+    path = tmp_path / "fast.json"
+    monkeypatch.setattr(zoo.fast, "TABLE_PATH", path)
+    jit.write({"gru": {"jit_compile": True}}, samples=32, repeats=1)
+    jit.write({"gru": {"steps_per_execution": 4}}, samples=64, repeats=2, section="execution")
+    jit.write({"gru": {"jit_compile": False}}, samples=32, repeats=1)
+    entry = json.loads(path.read_text())[keras.backend.backend()]["cpu"]["gru"]
+    assert entry["jit_compile"] is False and entry["samples"] == 32
+    assert entry["execution"]["steps_per_execution"] == 4 and entry["execution"]["samples"] == 64
