@@ -169,10 +169,17 @@ def jit_choice(name: str, device: str | None = None) -> bool | None:
 def steps_choice(name: str, device: str | None = None) -> int:
     """Batches per call of ``name``'s compiled training step by default here
     (``steps_per_execution``): the measured table's (:mod:`zoo.fast`) for the active backend
-    and ``device``, else Keras's default, 1."""
+    and ``device``, else Keras's default, 1. Always 1 inside a TensorFlow distribution
+    strategy's scope, where Keras's multi-batch loop fails with a graph execution error."""
     from zoo.fast import current_device, measured_steps
 
-    return measured_steps(name, keras.backend.backend(), device or current_device()) or 1
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            return 1
+    return measured_steps(name, backend, device or current_device()) or 1
 
 
 def build_model(name: str, task: TaskSpec, **hparams: Any) -> keras.Model:
