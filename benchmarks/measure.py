@@ -41,13 +41,13 @@ class BatchTimer(keras.callbacks.Callback):
         self._t0, self._first = time.perf_counter(), batch
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-        # With steps_per_execution > 1 one call runs batches _first..batch; the epoch's last
-        # call may run fewer than that (its end index passes the epoch), so it is left out.
+        # With steps_per_execution > 1 one call runs batches _first..batch, and the epoch's
+        # last call stops at the epoch's last batch (Keras passes the end the call would have).
         elapsed = time.perf_counter() - self._t0
         steps = self.params.get("steps") if self.params else None
-        whole = not steps or batch < steps
-        if whole and (self.epoch > 0 or self._first >= self.warmup):
-            self.steady.append(elapsed / (batch - self._first + 1))
+        last = min(batch, steps - 1) if steps else batch
+        if self.epoch > 0 or self._first >= self.warmup:
+            self.steady.append(elapsed / (last - self._first + 1))
         if self.max_seconds and time.perf_counter() - self.started > self.max_seconds:
             self.hit_time_cap = True
             self.model.stop_training = True

@@ -154,9 +154,9 @@ def test_batch_timer_divides_a_call_by_the_batches_it_ran(monkeypatch) -> None:
     for first, last in ((0, 3), (4, 7), (8, 11)):  # steps_per_execution 4 over 10 batches
         timer.on_train_batch_begin(first)
         timer.on_train_batch_end(last)
-    # the first call is warm-up; the last ran 2 of its 4 batches, so it is left out
-    assert timer.steady == [2.0]
-    assert timer.samples_per_second() == 2.0
+    # the first call is warm-up; the last ran only batches 8 and 9 of its 8..11
+    assert timer.steady == [2.0, 4.0]
+    assert timer.samples_per_second() == 4 / 3.0
 
 
 def test_execution_benchmark_times_each_candidate_and_chooses_by_margin() -> None:
