@@ -118,7 +118,9 @@ def test_vocabulary_fitted_on_train_only(name: str, prepared) -> None:
     assert 1 in test_ids
 
 
-@pytest.mark.parametrize("name", OFFLINE)
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.slow if n in ("tts_commands", "household_power") else [])
+    for n in OFFLINE])
 def test_two_prepares_are_byte_identical(name: str, fresh_data_home, prepared,
                                          dataset_params) -> None:
     fresh = get_dataset(name, **dataset_params(name))

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from results.store import Store
 
 MODEL = textwrap.dedent('''
@@ -88,6 +90,7 @@ def test_plugin_file_is_listed_and_runs_in_a_grid(tmp_path) -> None:
     assert set(runs["model"]) == {"mean_pool", "rnn"} and set(runs["status"]) == {"ok"}
 
 
+@pytest.mark.slow  # ~20 s: pip-installs a package
 def test_installed_package_registers_through_entry_points(tmp_path) -> None:
     package = tmp_path / "pkg"
     (package / "tiny_plugin").mkdir(parents=True)

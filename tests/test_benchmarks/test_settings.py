@@ -56,9 +56,13 @@ def test_settings_other_than_the_defaults_change_the_resume_key() -> None:
         "lstm", "japanese_vowels", Budget(), None, settings=RunSettings("auto", "float32"))
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
-@pytest.mark.parametrize("task", [
-    pytest.param(t, marks=[] if t == "tokens->classes" else pytest.mark.slow) for t in TINY_TASKS])
+#: (model, task) pairs trained under bf16 in the default run; the rest run with -m slow
+BF16_DEFAULT_RUN = {("lstm", "tokens->classes"), ("mamba", "tokens->classes")}
+
+
+@pytest.mark.parametrize(("name", "task"), [
+    pytest.param(n, t, marks=[] if (n, t) in BF16_DEFAULT_RUN else pytest.mark.slow)
+    for n in zoo.list_models() for t in TINY_TASKS])
 def test_every_model_trains_under_mixed_bfloat16(name: str, task: str) -> None:
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:

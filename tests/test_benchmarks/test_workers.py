@@ -94,6 +94,7 @@ def test_crash_is_a_row_and_memory_is_each_runs_own(tmp_path) -> None:
         assert row["threads"] >= 1 and row["attempt"] == 1 and ":" in row["worker"]
 
 
+@pytest.mark.slow  # ~35 s; scale's timeout row is checked in the default run
 def test_a_run_past_the_time_limit_is_a_row(tmp_path) -> None:
     store = _drive(tmp_path, '[("sleepy_net", None), ("rnn", {"units": 16})]', timeout=20)
     runs = store.runs().set_index("model")

@@ -19,7 +19,9 @@ from tuning.space import candidate_values, check_search_space
 TRIAL_IN_DEFAULT_RUN = "lstm"
 
 
-@pytest.mark.parametrize("model", zoo.list_models())
+@pytest.mark.parametrize("model", [
+    pytest.param(m, marks=[] if m in ("lstm", "mamba") else pytest.mark.slow)
+    for m in zoo.list_models()])
 def test_search_space_builds_at_every_value(model) -> None:
     check_search_space(model, TINY_TASKS["tokens->classes"])
 

@@ -7,6 +7,9 @@ import json
 import numpy as np
 import pytest
 
+#: one real search of 2 trials x 2 executions and 4 re-runs (~75 s): run with -m slow
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def two_by_two(tmp_path_factory, prepared):
