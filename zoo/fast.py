@@ -26,17 +26,23 @@ def measured_table() -> dict[str, Any]:
     return json.loads(TABLE_PATH.read_text())
 
 
+def measured_entry(name: str, backend: str, device: str) -> dict[str, Any]:
+    """What the table holds for ``name`` on ``backend`` and ``device`` (``cpu``, ``gpu``,
+    ``tpu``); empty where nothing was measured."""
+    return measured_table().get(backend, {}).get(device, {}).get(name, {})
+
+
 def measured_jit(name: str, backend: str, device: str) -> bool | None:
-    """Whether ``name`` trained faster with XLA on ``backend`` and ``device`` (``cpu``,
-    ``gpu``, ``tpu``) when it was measured; ``None`` where it was not."""
-    choice = measured_table().get(backend, {}).get(device, {}).get(name, {}).get("jit_compile")
+    """Whether ``name`` trained faster with XLA on ``backend`` and ``device`` when it was
+    measured; ``None`` where it was not."""
+    choice = measured_entry(name, backend, device).get("jit_compile")
     return None if choice is None else bool(choice)
 
 
 def measured_steps(name: str, backend: str, device: str) -> int | None:
     """The ``steps_per_execution`` that trained ``name`` fastest on ``backend`` and ``device``
     when it was measured; ``None`` where it was not."""
-    entry = measured_table().get(backend, {}).get(device, {}).get(name, {}).get("execution")
+    entry = measured_entry(name, backend, device).get("execution")
     return None if entry is None else int(entry["steps_per_execution"])
 
 

@@ -19,7 +19,7 @@ import math
 import statistics
 from typing import Any
 
-from benchmarks.perf.jit import epoch_seconds, write
+from benchmarks.perf.jit import alternating_epochs, epoch_seconds, write
 from benchmarks.perf.peers import load_arrays, shapes
 
 CANDIDATES = (1, 4, 16)
@@ -40,10 +40,7 @@ def compare(name: str, shape_name: str, samples: int, repeats: int,
         models[steps] = zoo.create_model(name, task, steps_per_execution=steps)
         zoo.adapt_stem(models[steps], x)
         epoch_seconds(models[steps], x, y, shape.batch)
-    times: dict[int, list[float]] = {steps: [] for steps in candidates}
-    for r in range(repeats):
-        for steps in (candidates if r % 2 == 0 else candidates[::-1]):
-            times[steps].append(epoch_seconds(models[steps], x, y, shape.batch))
+    times = alternating_epochs(models, x, y, shape.batch, repeats)
     return {steps: samples / statistics.median(t) for steps, t in times.items()}
 
 

@@ -38,6 +38,18 @@ def epoch_seconds(model: Any, x: Any, y: Any, batch: int) -> float:
     return time.perf_counter() - start
 
 
+def alternating_epochs(models: dict[Any, Any], x: Any, y: Any, batch: int, repeats: int
+                       ) -> dict[Any, list[float]]:
+    """Epoch seconds of each of ``models`` over ``repeats`` rounds, the order reversed every
+    other round so that no arm always runs first."""
+    arms = list(models)
+    times: dict[Any, list[float]] = {arm: [] for arm in arms}
+    for r in range(repeats):
+        for arm in (arms if r % 2 == 0 else arms[::-1]):
+            times[arm].append(epoch_seconds(models[arm], x, y, batch))
+    return times
+
+
 def compare(name: str, shape_name: str, samples: int, repeats: int) -> dict[str, float]:
     """Samples/s of ``name`` with XLA off and on, and each arm's first-epoch seconds."""
     import keras
@@ -53,11 +65,7 @@ def compare(name: str, shape_name: str, samples: int, repeats: int) -> dict[str,
         models[arm] = zoo.create_model(name, task, jit_compile=jit)
         zoo.adapt_stem(models[arm], x)
         result[f"first_epoch_s_{arm}"] = epoch_seconds(models[arm], x, y, shape.batch)
-    times: dict[str, list[float]] = {"off": [], "on": []}
-    for r in range(repeats):
-        for arm in (("off", "on") if r % 2 == 0 else ("on", "off")):
-            times[arm].append(epoch_seconds(models[arm], x, y, shape.batch))
-    for arm, values in times.items():
+    for arm, values in alternating_epochs(models, x, y, shape.batch, repeats).items():
         result[f"samples_s_{arm}"] = samples / statistics.median(values)
     result["ratio"] = result["samples_s_on"] / result["samples_s_off"]
     return result
