@@ -55,10 +55,10 @@ def load_plugin(reference: str) -> ModuleType:
         _ORIGINS[name] = f"plugin file {path.resolve()}"
         _exec(spec.loader.exec_module, module, f"plugin file {reference}")  # type: ignore[union-attr]
         return module
-    try:
-        module = importlib.import_module(reference)
-    except ImportError as error:
-        raise ValueError(f"plugin module {reference!r} cannot be imported ({error})") from None
+    if importlib.util.find_spec(reference.partition(".")[0]) is None:
+        raise ValueError(f"plugin module {reference!r} cannot be imported (no module named "
+                         f"{reference.partition('.')[0]!r})")
+    module = _exec(importlib.import_module, reference, f"plugin module {reference}")
     _ORIGINS.setdefault(module.__name__, f"plugin module {reference}")
     return module
 
@@ -70,22 +70,28 @@ def plugin_references(references: list[str]) -> tuple[str, ...]:
 
 
 def _exec(call: Any, argument: Any, what: str) -> Any:
-    """``call(argument)``; an error inside the user's code becomes one line naming ``what``."""
+    """``call(argument)``; any error inside the user's code becomes one line naming ``what``
+    and the exception."""
     try:
         return call(argument)
-    except (ImportError, SyntaxError, NameError, AttributeError, TypeError) as error:
+    except Exception as error:  # the user's code may raise anything while it loads
         raise ValueError(f"{what} failed to load: {type(error).__name__}: {error}") from None
 
 
 def load_entry_points() -> list[str]:
     """Load every ``seqzoo.models`` and ``seqzoo.datasets`` entry point of the installed
-    packages (once per process); the names loaded."""
+    packages (once per process); the names loaded. One that fails to load is a one-line
+    warning on stderr naming its package, and the others load."""
     loaded = []
     for group in GROUPS:
         for point in entry_points(group=group):
             dist = point.dist.name if point.dist else "?"
             what = f"entry point {point.name} = {point.value} ({group}, package {dist})"
-            obj = _exec(lambda p: p.load(), point, what)
+            try:
+                obj = _exec(lambda p: p.load(), point, what)
+            except ValueError as error:
+                print(f"seqzoo: warning: {error}; skipped", file=sys.stderr)
+                continue
             module = obj.__name__ if inspect.ismodule(obj) else obj.__module__
             _ORIGINS.setdefault(module, f"package {dist}")
             _register(obj, group)

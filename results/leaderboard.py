@@ -52,13 +52,20 @@ def _rounded(value: float | None, decimals: int) -> float | int | None:
     return int(round(value)) if decimals == 0 else round(float(value), decimals)
 
 
-def _entry_labels(ok: pd.DataFrame) -> pd.Series:
-    """Model ids, with backend/device when a dataset has several setups, and a hyperparameter
-    hash when one model has several configurations."""
-    label = ok["model"].copy()
-    models = ok[~ok["is_baseline"]]
+def setup_labels(rows: pd.DataFrame) -> pd.Series:
+    """Model ids, with ``[backend/device]`` when the models among ``rows`` ran on several
+    setups, so that no table mixes rows of different backends or devices."""
+    label = rows["model"].copy()
+    models = rows[~rows["is_baseline"].astype(bool)]
     if models[["backend", "device"]].drop_duplicates().shape[0] > 1:
-        label = label + " [" + ok["backend"] + "/" + ok["device"] + "]"
+        label = label + " [" + rows["backend"] + "/" + rows["device"] + "]"
+    return label
+
+
+def _entry_labels(ok: pd.DataFrame) -> pd.Series:
+    """Model ids as :func:`setup_labels` gives them, and a hyperparameter hash when one model
+    has several configurations."""
+    label = setup_labels(ok)
     several = ok.groupby("model")["hparams_hash"].transform("nunique") > 1
     return label.where(~several, label + " #" + ok["hparams_hash"].str[:6])
 

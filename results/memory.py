@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from results.leaderboard import ci_text
+from results.leaderboard import ci_text, setup_labels
 from results.stats import mean_ci
 
 SUITE = "diagnose"
@@ -68,6 +68,7 @@ def memory_tables(runs: pd.DataFrame) -> list[MemoryTable]:
     rows = runs[(runs["suite"] == SUITE) & (runs["status"] == "ok")].copy()
     if rows.empty:
         return []
+    rows["model"] = setup_labels(rows)
     parsed = rows["dataset"].map(_probe)
     rows["task"], rows["lag"] = parsed.map(lambda p: p[0]), parsed.map(
         lambda p: int(p[1].get("lag", 100)))
@@ -181,7 +182,7 @@ def html(tables: list[MemoryTable]) -> str:
     from html import escape
 
     from results.plots import gradient_flow_png, score_vs_lag_png
-    from results.report import html_table
+    from results.tables import html_table
 
     parts = [f"<h2>Memory length</h2><p>{escape(LEGEND)}</p>"]
     for t in tables:

@@ -63,7 +63,7 @@ def markdown(frame: pd.DataFrame) -> list[str]:
 
 def html_section(frame: pd.DataFrame) -> str:
     """The section as escaped HTML."""
-    from results.report import html_table
+    from results.tables import html_table
 
     header, rows = table(frame)
     return (f"<h2>Speed against PyTorch</h2><p class='note'>{html.escape(NOTE)} "

@@ -23,7 +23,7 @@ from results.leaderboard import (
 from results.memory import MemoryTable
 from results.scaling import Scaling
 from results.store import Store
-from results.tables import markdown_table
+from results.tables import html_table, markdown_table
 
 LEGEND = ("Quality is the mean over seeds ± the 95% t-distribution interval (n seeds). Rank 1= "
           "marks models not significantly different from the best (Welch t-test, p >= 0.05). "
@@ -127,14 +127,6 @@ def _csv(boards: list[Board]) -> pd.DataFrame:
         entries.insert(0, "suite", board.suite)
         frames.append(entries)
     return pd.concat(frames, ignore_index=True)
-
-
-def html_table(header: list[str], rows: list[list]) -> str:
-    """An HTML table with every cell escaped."""
-    cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>"
-                                    for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from results.leaderboard import setup_labels
+
 SUITE = "scale"
 
 
@@ -50,9 +52,10 @@ def loglog_slope(lengths: list[float], values: list[float]) -> tuple[float, floa
 
 def scaling(runs: pd.DataFrame) -> Scaling | None:
     """The :class:`Scaling` of the store's scale rows, or ``None`` if there are none."""
-    rows = runs[runs["suite"] == SUITE]
+    rows = runs[runs["suite"] == SUITE].copy()
     if rows.empty:
         return None
+    rows["model"] = setup_labels(rows)
     points = []
     for _, r in rows.iterrows():
         extra = json.loads(r["extra"] or "{}")
@@ -140,7 +143,7 @@ def html(s: Scaling) -> str:
     from html import escape
 
     from results.plots import scaling_png
-    from results.report import html_table
+    from results.tables import html_table
 
     return (f"<h2>Scaling</h2><p>{escape(LEGEND)}</p><h3>Exponents and largest T</h3>"
             f"{html_table(*exponent_rows(s))}"

@@ -174,10 +174,12 @@ class Store(WorkQueue):
             return pd.read_sql_query(query.order_by(*order), connection)
 
     def completed(self) -> set[tuple]:
-        """Resume keys (model, dataset, seed, suite, hparams_hash) of runs with status ok."""
+        """Resume keys (model, dataset, seed, suite, hparams_hash) of runs with status ok,
+        each followed by the backend and device kind the run recorded."""
         runs = schema.runs
         with self.engine.connect() as connection:
-            rows = connection.execute(select(*(runs.c[k] for k in RESUME_KEY))
+            rows = connection.execute(select(*(runs.c[k] for k in (*RESUME_KEY, "backend",
+                                                                   "device")))
                                       .where(runs.c.status == "ok")).all()
         return {tuple(row) for row in rows}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -25,3 +26,11 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
              "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def html_table(header: list[str], rows: list[list]) -> str:
+    """An HTML table with every cell escaped."""
+    cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>"
+                                    for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"

@@ -14,10 +14,10 @@ import keras_tuner
 import numpy as np
 
 import zoo
+from benchmarks.cell.harness import Budget, error_line, fit_model, training_data
+from benchmarks.cell.metrics import PRIMARY
+from benchmarks.cell.settings import seed_everything
 from benchmarks.data import Dataset, get_dataset
-from benchmarks.harness import Budget, error_line, fit_model, training_data
-from benchmarks.metrics import PRIMARY
-from benchmarks.settings import seed_everything
 
 #: the learning-rate range every model is tuned over (log-uniform), beside its own space
 LEARNING_RATE = (1e-4, 1e-2)
@@ -46,7 +46,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     ``build(hp)`` samples the entry's registered ``search_space(hp)`` and a log-uniform
     ``learning_rate``, and compiles the model as :func:`zoo.create_model` does. ``fit``
-    trains on the dataset's own train/val splits through :func:`benchmarks.harness.fit_model`
+    trains on the dataset's own train/val splits through :func:`benchmarks.cell.harness.fit_model`
     (same budget, early stopping and metrics as every benchmark run) and returns the
     validation metrics of the epoch whose weights early stopping keeps.
 

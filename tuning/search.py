@@ -21,12 +21,12 @@ from typing import Any
 import keras
 
 import zoo
+from benchmarks.cell.devices import select_device
+from benchmarks.cell.harness import Budget, run_key
 from benchmarks.data import Dataset, dataset_class, open_dataset
-from benchmarks.devices import select_device
-from benchmarks.grid import Execution, plan_config, run_grid
-from benchmarks.harness import Budget, run_key
-from benchmarks.workers.pool import PoolSettings
-from benchmarks.workers.slots import plan_slots
+from benchmarks.grids.plan import Execution, plan_config, run_grid
+from benchmarks.grids.workers.pool import PoolSettings
+from benchmarks.grids.workers.slots import plan_slots
 from results.record import utc_now
 from results.store import Store
 from tuning.hypermodel import ZooHyperModel, objective_for, search_space_of
@@ -278,6 +278,11 @@ def _tuned_config(model: str, budget: Budget, values: dict[str, Any]
             budget.replace(learning_rate=values.get("learning_rate")))
 
 
+def placement() -> tuple[str, str]:
+    """(backend, device kind) of this process: where the re-runs run, part of their keys."""
+    return keras.backend.backend(), select_device("auto", strategy=False).kind
+
+
 def _store_outcome(store: Store, search_id: str, model: str, settings: TuneSettings,
                    outcome: ModelOutcome) -> None:
     previous = store.rows("tuning_models", search_id=search_id, model=model)
@@ -286,13 +291,14 @@ def _store_outcome(store: Store, search_id: str, model: str, settings: TuneSetti
     row: dict[str, Any] = {
         "search_id": search_id, "model": model, "status": outcome.status,
         "error": outcome.error, "search_seconds": seconds,
-        "default_hash": run_key(model, settings.dataset, settings.budget, None),
+        "default_hash": run_key(model, settings.dataset, settings.budget, None,
+                                where=placement()),
         "best_trial": outcome.best_trial, "best_hparams": None, "tuned_hash": None}
     if outcome.best_trial is not None:
         hparams, budget = _tuned_config(model, settings.budget, outcome.best_values)
         row["best_hparams"] = json.dumps({**hparams, "learning_rate": budget.learning_rate},
                                          sort_keys=True)
-        row["tuned_hash"] = run_key(model, settings.dataset, budget, hparams)
+        row["tuned_hash"] = run_key(model, settings.dataset, budget, hparams, where=placement())
     store.put("tuning_models", row)
 
 
@@ -303,19 +309,19 @@ def _rerun(store: Store, search_id: str, settings: TuneSettings, seeds: tuple[in
         return
     plan = []
     suite = f"tune:{search_id}"
+    where = placement()
+    backend, device = where[0], select_device("auto", strategy=False)
     for row in store.rows("tuning_models", search_id=search_id).to_dict("records"):
         plan += plan_config(row["model"], settings.dataset, settings.budget, None, list(seeds),
-                            suite, store)
+                            suite, store, where)
         if row["best_hparams"] and row["tuned_hash"] != row["default_hash"]:
             values = json.loads(row["best_hparams"])
             hparams, budget = _tuned_config(row["model"], settings.budget, values)
             plan += plan_config(row["model"], settings.dataset, budget, hparams, list(seeds),
-                                suite, store)
+                                suite, store, where)
     todo = sum(not p.done for p in plan)
     console.print(f"re-running default and tuned configs: {len(plan)} runs ({len(plan) - todo} "
                   f"already in {store.path})")
-    device = select_device("auto", strategy=False)
     slots = plan_slots(None, device.count if device.kind == "gpu" else 0)
-    backend = keras.backend.backend()
-    run_grid(plan, store, suite, Execution(backend, "auto", data_dir),
+    run_grid(plan, store, suite, Execution(backend, device.kind, data_dir),
              PoolSettings(tuple(slots), backend), console)

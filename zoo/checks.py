@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 
@@ -30,3 +31,15 @@ def divides(name: str, divisor: int, width_name: str, width: int) -> None:
     """Raise ``ValueError`` unless ``divisor`` divides ``width`` exactly."""
     if width % divisor:
         raise ValueError(f"{name}={divisor} must divide {width_name}={width} exactly")
+
+
+class UnknownNameError(KeyError):
+    """An id that is not registered; the message lists the closest registered ids."""
+
+    def __init__(self, what: str, name: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known)}"
+        super().__init__(f"unknown {what} {name!r}; {hint}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -7,7 +7,6 @@ validates names, builds the model and compiles it with task-appropriate defaults
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import inspect
 from collections.abc import Callable
@@ -16,21 +15,10 @@ from typing import Any
 
 import keras
 
+from zoo.checks import UnknownNameError
 from zoo.task import INPUTS, KINDS, TaskSpec
 
 SearchSpace = Callable[[Any], dict[str, Any]]
-
-
-class UnknownNameError(KeyError):
-    """An id that is not registered; the message lists the closest registered ids."""
-
-    def __init__(self, what: str, name: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
-        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known)}"
-        super().__init__(f"unknown {what} {name!r}; {hint}")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -218,7 +206,9 @@ def create_model(
         task: the :class:`TaskSpec` the model must serve.
         compile: whether to compile the model.
         learning_rate: Adam learning rate when ``optimizer`` is not given.
-        optimizer, loss, metrics: overrides for ``model.compile``.
+        optimizer: overrides the default Adam in ``model.compile``.
+        loss: overrides the task kind's default loss.
+        metrics: overrides the task kind's default metrics.
         jit_compile: ``model.compile``'s; ``"auto"`` takes :func:`jit_choice` (the setting
             measured fastest on this backend and device), else Keras's own choice.
         steps_per_execution: ``model.compile``'s, batches per call of the compiled step;

@@ -8,6 +8,7 @@ from benchmarks.data import (  # noqa: F401  (registers datasets)
     forecasting,
     sentiment,
     speech,
+    user,
 )
 from benchmarks.data.base import (
     FAMILIES,

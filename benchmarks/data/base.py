@@ -7,6 +7,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +19,50 @@ from benchmarks.data.wheels import DataError
 
 SPLITS = ("train", "val", "test")
 FAMILIES = ("sentiment", "speech", "forecasting", "diagnostic")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The values one dataset parameter allows: a range (``low`` and ``high`` inclusive,
+    ``high`` exclusive with ``open_high``), or a set of ``choices``."""
+
+    low: float | None = None
+    high: float | None = None
+    open_high: bool = False
+    choices: tuple[Any, ...] = ()
+
+    def allows(self, value: Any) -> bool:
+        """Whether ``value`` lies within the limit."""
+        if self.choices:
+            return value in self.choices
+        if self.low is not None and value < self.low:
+            return False
+        return self.high is None or (value < self.high if self.open_high else value <= self.high)
+
+    def describe(self, kind: type) -> str:
+        """``an integer >= 2``, ``a number in [0, 1)``, ``one of error, drop``."""
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        what = "an integer" if kind is int else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{what} in [{self.low:g}, {self.high:g}{')' if self.open_high else ']'}"
+        if self.low is not None:
+            return f"{what} >= {self.low:g}"
+        return f"{what} {'<' if self.open_high else '<='} {self.high:g}"
+
+
+def check_param(dataset: str, key: str, value: Any, default: Any, limit: Limit | None
+                ) -> None:
+    """``ValueError`` unless ``value`` has the type of ``default`` (an int passes for a
+    float; anything passes for ``None``) and lies within ``limit``."""
+    kind = type(default)
+    if default is None:
+        return
+    wrong = (isinstance(value, bool) != (kind is bool)
+             or not isinstance(value, (int, float) if kind is float else kind))
+    allowed = limit.describe(kind) if limit else f"a {kind.__name__}"
+    if wrong or (limit is not None and not limit.allows(value)):
+        raise ValueError(f"dataset {dataset!r}: {key}={value!r} is not allowed; use {allowed}")
 
 
 class Dataset(ABC):
@@ -66,8 +111,13 @@ class Dataset(ABC):
     version: ClassVar[str]
     split_definition: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
+    #: the allowed values of the parameters that have limits (types come from ``defaults``)
+    limits: ClassVar[dict[str, Limit]] = {}
     #: bump when preparation code changes, so stale cached arrays are never reused
     revision: ClassVar[int] = 1
+    #: a kind of file dataset (``text_csv``, ...): a template for ``seqzoo data add``, not a
+    #: dataset by itself
+    file_kind: ClassVar[bool] = False
 
     def __init__(self, seed: int = 0, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -76,10 +126,12 @@ class Dataset(ABC):
                              f"allowed: {', '.join(self.defaults) or 'none'}")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
+        for key, value in {**self.defaults, **params}.items():  # a saved config's too
+            check_param(self.name, key, value, self.defaults[key], self.limits.get(key))
         self.seed = seed
-        # what changes the data names it; where the archives lie (data_dir) does not
-        self.given = {k: v for k, v in params.items()
-                      if v != self.defaults[k] and k != "data_dir"}
+        # the parameters the user gave name the data, defaults too; where the archives lie
+        # (data_dir) does not
+        self.given = {k: v for k, v in params.items() if k != "data_dir"}
         self.params = {**self.defaults, **params}
         self._arrays: dict[str, np.ndarray] | None = None
         self._meta: dict[str, Any] = {}
@@ -87,7 +139,7 @@ class Dataset(ABC):
     @property
     def id(self) -> str:
         """The name the store and reports use: ``name``, or ``name:key=value,...`` with the
-        parameters that differ from the defaults (e.g. ``adding:lag=200``)."""
+        parameters given, sorted, defaults included (e.g. ``adding:lag=100``)."""
         if not self.given:
             return self.name
         return f"{self.name}:" + ",".join(f"{k}={v}" for k, v in sorted(self.given.items()))
@@ -112,7 +164,7 @@ class Dataset(ABC):
                 cached = None
             if cached is None:
                 start = time.perf_counter()
-                arrays, meta = self.prepare()
+                arrays, meta = self._prepare()
                 meta["prepare_seconds"] = round(time.perf_counter() - start, 2)
                 check_prepared(self, arrays, meta)
                 cached = {**arrays, "meta": np.array(json.dumps(meta))}
@@ -120,6 +172,18 @@ class Dataset(ABC):
             self._meta = json.loads(str(cached.pop("meta")))
             self._arrays = cached
         return self._arrays
+
+    def _prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """:meth:`prepare`; a missing TensorFlow (which Keras's ``TextVectorization`` needs on
+        every backend) is one ``DataError`` line naming the dataset."""
+        try:
+            return self.prepare()
+        except ImportError as error:
+            if "tensorflow" not in f"{error.name} {error}":
+                raise
+            raise DataError(f"preparing dataset {self.name!r} needs TensorFlow ({error}); "
+                            "pip install 'tensorflow>=2.20,<2.22', or prepare it where "
+                            "TensorFlow is installed and share $SEQZOO_DATA") from None
 
     def _meets_contract(self, cached: dict[str, np.ndarray]) -> bool:
         try:
@@ -145,16 +209,29 @@ class Dataset(ABC):
         self.arrays()
         return zoo.TaskSpec(**self._meta["task"])
 
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """What the class declares, with nothing prepared: family, source, licence, version,
+        splits, and each parameter's type, default and allowed values."""
+        parameters = {}
+        for key, default in cls.defaults.items():
+            kind = type(default) if default is not None else str
+            limit = cls.limits.get(key)
+            parameters[key] = {"type": kind.__name__, "default": default,
+                               "allowed": limit.describe(kind) if limit else f"a {kind.__name__}"
+                               + (" or none" if default is None else "")}
+        return {"name": cls.name, "family": cls.family, "offline": cls.offline,
+                "file_kind": cls.file_kind, "source": cls.source, "licence": cls.licence,
+                "version": cls.version, "split_definition": cls.split_definition,
+                "parameters": parameters}
+
     def info(self) -> dict[str, Any]:
-        """Provenance: family, source, licence, version, splits and sizes, params, fingerprint."""
+        """Provenance: what :meth:`describe` says, then the seed, splits and sizes, params
+        and fingerprint."""
         arrays = self.arrays()
-        return {
-            "name": self.name, "family": self.family, "offline": self.offline,
-            "source": self.source, "licence": self.licence, "version": self.version,
-            "split_definition": self.split_definition, "seed": self.seed,
-            "sizes": {s: int(len(arrays[f"y_{s}"])) for s in SPLITS},
-            "params": self.params, **self._meta,
-        }
+        return {**self.describe(), "seed": self.seed,
+                "sizes": {s: int(len(arrays[f"y_{s}"])) for s in SPLITS},
+                "params": self.params, **self._meta}
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -203,6 +280,14 @@ def check_prepared(data: Dataset, arrays: dict[str, np.ndarray], meta: dict[str,
 
 
 _DATASETS: dict[str, type[Dataset]] = {}
+#: what registers datasets that live outside the code (saved configs), on demand
+_FINDERS: list[Callable[[str | None], object]] = []
+
+
+def add_finder(find: Callable[[str | None], object]) -> None:
+    """Register ``find(name)``: called with an id the registry does not hold yet (before that
+    is an error), and with ``None`` before a listing, to register what it finds."""
+    _FINDERS.append(find)
 
 
 def register_dataset(cls: type[Dataset]) -> type[Dataset]:
@@ -214,17 +299,18 @@ def register_dataset(cls: type[Dataset]) -> type[Dataset]:
 
 
 def list_datasets(filter: str = "*", offline: bool | None = None,
-                  family: str | None = None) -> list[str]:
-    """Registered dataset ids, filtered by shell pattern, offline-ness and family."""
+                  family: str | None = None, file_kinds: bool = False) -> list[str]:
+    """Registered dataset ids, filtered by shell pattern, offline-ness and family; with
+    ``file_kinds``, the kinds of file dataset (``text_csv``, ...) instead."""
     if family is not None and family not in FAMILIES:
         raise ValueError(f"family {family!r} is not allowed; use one of {', '.join(FAMILIES)}")
-    from benchmarks.data.user import load_user_datasets
-
-    load_user_datasets()
+    for find in _FINDERS:
+        find(None)
     return sorted(n for n, c in _DATASETS.items()
                   if fnmatch.fnmatchcase(n, filter)
                   and (offline is None or c.offline == offline)
-                  and (family is None or c.family == family))
+                  and (family is None or c.family == family)
+                  and c.file_kind == file_kinds)
 
 
 def split_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -267,12 +353,12 @@ def dataset_class(name: str) -> type[Dataset]:
     """The registered class of ``name`` (parameters after ``:`` ignored); ``KeyError`` naming
     close ids if unknown."""
     name = name.partition(":")[0]
+    for find in _FINDERS:
+        if name not in _DATASETS:
+            find(name)
     if name not in _DATASETS:
-        from benchmarks.data.user import load_user_dataset
-
-        load_user_dataset(name)
-    if name not in _DATASETS:
-        raise zoo.UnknownNameError("dataset", name, list_datasets())
+        raise zoo.UnknownNameError("dataset", name,
+                                   list_datasets() + list_datasets(file_kinds=True))
     return _DATASETS[name]
 
 
@@ -284,7 +370,7 @@ def get_dataset(spec: str, seed: int = 0, **params: Any) -> Dataset:
 
 
 def canonical_id(spec: str) -> str:
-    """The id the store keeps for ``spec``: its parameters sorted, defaults left out
+    """The id the store keeps for ``spec``: its parameters checked and sorted
     (``"adding:n_train=64,lag=200"`` -> ``"adding:lag=200,n_train=64"``)."""
     return get_dataset(spec).id
 

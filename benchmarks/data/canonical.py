@@ -17,11 +17,11 @@ import pandas as pd
 from scipy.io import wavfile
 
 from benchmarks.data.archives import find_source, fingerprint, iter_members
-from benchmarks.data.base import SPLITS, Dataset, register_dataset, stratified_split
+from benchmarks.data.base import SPLITS, Dataset, Limit, register_dataset, stratified_split
 from benchmarks.data.cache import data_root
 from benchmarks.data.commands import COMMANDS, SAMPLE_RATE, log_mel
-from benchmarks.data.forecasting import _HourlyForecast, hourly_means
-from benchmarks.data.sentiment import vectorise
+from benchmarks.data.forecasting import WINDOW_LIMITS, _HourlyForecast, hourly_means
+from benchmarks.data.sentiment import TEXT_LIMITS, vectorise
 from benchmarks.data.wheels import DataError
 
 
@@ -78,6 +78,7 @@ class IMDB(Dataset):
     split_definition = ("official 25,000 train / 25,000 test; val is a stratified seeded 10% "
                         "of train")
     defaults = {"data_dir": None, "max_tokens": 20000, "seq_len": 600}
+    limits = TEXT_LIMITS
     ARCHIVES = ("aclImdb_v1.tar.gz", "aclImdb")
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -205,14 +206,13 @@ class SpeechCommands(Dataset):
                         "split='tfds': TFDS train/validation/test (its test is the separate "
                         "speech_commands_test_set_v0.02, not testing_list.txt)")
     defaults = {"data_dir": None, "split": "official", "mel_bins": 40, "silence_fraction": 0.1}
+    limits = {"split": Limit(choices=("official", "tfds")), "mel_bins": Limit(1),
+              "silence_fraction": Limit(0, 1, open_high=True)}
     ARCHIVES = ("speech_commands_v0.02.tar.gz", "speech_commands_v0.02")
     ORIGIN = "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz"
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         split, bins = self.params["split"], self.params["mel_bins"]
-        if split not in ("official", "tfds"):
-            raise ValueError(f"split {split!r} is not allowed for {self.name}; "
-                             "use official or tfds")
         if split == "tfds":
             if self.params["data_dir"]:
                 raise ValueError("data_dir reads the raw archive, which has the official split; "
@@ -293,6 +293,7 @@ class JenaClimate(_HourlyForecast):
     version = "2009-2016"
     defaults = {"data_dir": None, "target": "T (degC)", "lookback": 120, "horizon": 24,
                 "stride": 1, "residual": True}
+    limits = WINDOW_LIMITS
     ARCHIVES = ("jena_climate_2009_2016.csv.zip", "jena_climate_2009_2016.csv")
     ORIGIN = ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
               "jena_climate_2009_2016.csv.zip")

@@ -14,9 +14,8 @@ import time
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
 
-from benchmarks.data.base import SPLITS, Dataset, register_dataset
+from benchmarks.data.base import SPLITS, Dataset, Limit, register_dataset
 from benchmarks.data.tts import synthesize
 from benchmarks.data.wheels import DataError, PinnedWheel, unpack_wheel
 
@@ -94,6 +93,8 @@ class TTSCommands(Dataset):
     version = "espeakng-loader-0.2.4"
     split_definition = "voices shuffled by seed, 70/15/15 of voices; no voice in two splits"
     defaults = {"takes": 3, "mel_bins": 40, "min_snr_db": 5.0, "max_snr_db": 30.0}
+    limits = {"takes": Limit(1), "mel_bins": Limit(1), "min_snr_db": Limit(-20, 100),
+              "max_snr_db": Limit(-20, 100)}
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
@@ -119,6 +120,7 @@ class TTSCommands(Dataset):
         start = time.perf_counter()
         rate, waves = synthesize(package, chunks, workers=os.cpu_count() or 1)
         synth_seconds = time.perf_counter() - start
+        from scipy.signal import resample_poly  # imported here: it takes a second
 
         rng = np.random.default_rng(self.seed)
         audio = np.stack([

@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data.base import SPLITS, Dataset, register_dataset
-from benchmarks.data.wheels import DataError
+from benchmarks.data.base import SPLITS, Dataset, Limit, register_dataset
 from results.memory import PROBES
+
+#: the split sizes every probe takes
+SIZE_LIMITS = {f"n_{split}": Limit(1) for split in SPLITS}
 
 
 class _Probe(Dataset):
@@ -41,15 +43,7 @@ class _Probe(Dataset):
     split_definition = "independent samples per split, each split from its own seeded stream"
 
     def _sizes(self) -> dict[str, int]:
-        lag = self.params["lag"]
-        if isinstance(lag, bool) or not isinstance(lag, int) or lag < 2:
-            raise DataError(f"lag={lag!r} is not allowed for {self.name}; use an integer >= 2")
-        sizes = {s: self.params[f"n_{s}"] for s in SPLITS}
-        for split, n in sizes.items():
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise DataError(f"n_{split}={n!r} is not allowed for {self.name}; use a "
-                                "positive integer")
-        return sizes
+        return {s: self.params[f"n_{s}"] for s in SPLITS}  # checked by ``limits``
 
     def _rng(self, split: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, SPLITS.index(split), self.params["lag"]])
@@ -79,6 +73,7 @@ class Adding(_Probe):
     name = "adding"
     source = "generated: the adding problem (Hochreiter & Schmidhuber 1997; Le et al. 2015)"
     defaults = {"lag": 100, "n_train": 10000, "n_val": 1000, "n_test": 1000}
+    limits = {"lag": Limit(2), **SIZE_LIMITS}
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         lag, arrays = self.params["lag"], {}
@@ -106,14 +101,11 @@ class DelayedRecall(_Probe):
     source = "generated: one-symbol copy memory (Arjovsky et al. 2016)"
     defaults = {"lag": 100, "symbols": 8, "distractors": 8, "n_train": 10000, "n_val": 1000,
                 "n_test": 1000}
+    limits = {"lag": Limit(2), "symbols": Limit(2), "distractors": Limit(2), **SIZE_LIMITS}
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         lag, arrays = self.params["lag"], {}
         k, m = (self.params[key] for key in ("symbols", "distractors"))
-        for key, value in (("symbols", k), ("distractors", m)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-                raise DataError(f"{key}={value!r} is not allowed for delayed_recall; use an "
-                                "integer >= 2")
         for split, n in self._sizes().items():
             rng = self._rng(split)
             labels = rng.integers(0, k, n)

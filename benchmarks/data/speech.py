@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data.base import Dataset, register_dataset, stratified_split
+from benchmarks.data.base import Dataset, Limit, register_dataset, stratified_split
 from benchmarks.data.wheels import DataError, PinnedWheel, read_member
 
 SKTIME = PinnedWheel("sktime", "1.2.0", "sktime-1.2.0-py3-none-any.whl",
@@ -52,6 +52,7 @@ class JapaneseVowels(Dataset):
     split_definition = ("the archive's TRAIN (270) / TEST (370) split; val is a stratified "
                         "seeded 15% of TRAIN")
     defaults = {"max_frames": 29}
+    limits = {"max_frames": Limit(1)}
     revision = 2  # padding excluded from the normalisation statistics
     PREFIX = "sktime/datasets/data/JapaneseVowels/JapaneseVowels_"
 

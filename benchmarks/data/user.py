@@ -17,6 +17,7 @@ from typing import Any
 from benchmarks.data.base import (
     _DATASETS,
     Dataset,
+    add_finder,
     dataset_class,
     register_dataset,
     typed_params,
@@ -72,6 +73,7 @@ def _subclass(name: str, kind: type[Dataset], params: dict[str, Any], path: Path
               ) -> type[Dataset]:
     return type(name, (kind,), {
         "name": name, "defaults": {**kind.defaults, **params}, "config_path": str(path),
+        "file_kind": False,
         "__doc__": f"{kind.__doc__.partition(chr(10))[0]} Saved config {path.name}.",
         "__module__": kind.__module__})
 
@@ -97,3 +99,14 @@ def load_user_datasets() -> list[str]:
     folder = user_dir()
     names = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
     return [n for n in names if n in _DATASETS or load_user_dataset(n)]
+
+
+def _find(name: str | None) -> None:
+    """The registry's finder: every saved config (``None``), or the one called ``name``."""
+    if name is None:
+        load_user_datasets()
+    else:
+        load_user_dataset(name)
+
+
+add_finder(_find)

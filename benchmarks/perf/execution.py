@@ -74,7 +74,7 @@ def measure(models: list[str], shape_names: list[str], samples: int, repeats: in
 def main() -> None:
     """Measure, print and optionally write the table."""
     import zoo
-    from benchmarks.cliargs import comma_list
+    from benchmarks.cli.args import comma_list
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=comma_list, default=zoo.list_models())

@@ -85,7 +85,7 @@ def quick_run_seconds(figures: dict[str, float], shape_name: str, samples: int,
 def quick_budget(dataset: str) -> tuple[Any, int]:
     """The quick suite's budget for ``dataset`` and the training samples it uses."""
     from benchmarks.data import get_dataset
-    from benchmarks.suites import get_suite
+    from benchmarks.grids.suites import get_suite
 
     budget = get_suite("quick").datasets[dataset]
     size = len(get_dataset(dataset).load("train")[1])
@@ -129,7 +129,7 @@ def write(table: dict[str, dict[str, Any]], samples: int, repeats: int,
     model's entry, or its ``section`` (e.g. ``execution``), gets the figures and provenance."""
     import keras
 
-    from benchmarks.devices import cpu_name
+    from benchmarks.cell.devices import cpu_name
     from zoo.fast import TABLE_PATH, current_device
 
     stored = json.loads(TABLE_PATH.read_text()) if TABLE_PATH.exists() else {}

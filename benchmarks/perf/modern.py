@@ -82,7 +82,7 @@ def main() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     import keras
 
-    from benchmarks.devices import cpu_name
+    from benchmarks.cell.devices import cpu_name
 
     print(f"train samples/s, batch {args.batch}, default hyperparameters, median of "
           f"{args.repeats} alternating epochs of {args.batches} steps; Keras {keras.__version__} "

@@ -31,8 +31,8 @@ def main() -> None:
     from keras.src.trainers.data_adapters import get_data_adapter
 
     import zoo
+    from benchmarks.cell.measure import BatchTimer
     from benchmarks.data import get_dataset
-    from benchmarks.measure import BatchTimer
 
     data = get_dataset("mr_polarity")
     x, y = (a[: args.samples] for a in data.load("train"))

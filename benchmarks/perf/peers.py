@@ -1,4 +1,4 @@
-"""Speed against PyTorch: ``python -m benchmarks.perf.peers`` (also ``seqzoo perf``).
+"""Speed against PyTorch: ``seqzoo perf`` (each backend: ``python -m benchmarks.perf.peers JOB``).
 
 For rnn, lstm, gru, bilstm, stacked_lstm and transformer, the zoo model and its hand-written
 PyTorch peer (:mod:`benchmarks.perf.torch_peers`, same trainable parameter count) train and
@@ -16,9 +16,9 @@ deterministic ops, which cannot be switched off again in a process that times se
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,7 +53,7 @@ class Shape:
         """Hyperparameters over the zoo defaults: the shape's hidden width, if it sets one."""
         if self.width is None:
             return {}
-        from benchmarks.scale import width_hparams
+        from benchmarks.grids.scale import width_hparams
 
         return width_hparams(model, self.width)
 
@@ -61,7 +61,7 @@ class Shape:
 def shapes() -> dict[str, Shape]:
     """The quick suite's dataset of each task family (its batch size), and the large shape."""
     from benchmarks.data import dataset_class
-    from benchmarks.suites import get_suite
+    from benchmarks.grids.suites import get_suite
 
     found = {dataset_class(name).family: Shape(dataset_class(name).family, name,
                                                budget.batch_size)
@@ -141,11 +141,11 @@ def compare(model: str, shape: Shape, samples: int, repeats: int, device: str, j
     import torch
 
     import zoo
+    from benchmarks.cell.settings import RunSettings
     from benchmarks.perf.torch_peers import build_peer, trainable_count
-    from benchmarks.settings import RunSettings
 
     task, x, y = load_arrays(shape, samples)
-    hparams = zoo.registry.resolve_hparams(model, shape.model_hparams(model))
+    hparams = zoo.resolve_hparams(model, shape.model_hparams(model))
     keras.utils.set_random_seed(0)
     zoo_model = zoo.create_model(model, task, jit_compile=RunSettings(jit=jit).jit_compile(
         model, device), **hparams)
@@ -186,7 +186,7 @@ def run_backend(models: list[str], shape_names: list[str], samples: int, repeats
     import keras
     import torch
 
-    from benchmarks.provenance import versions
+    from benchmarks.cell.provenance import versions
 
     torch.set_num_threads(threads)
     if keras.backend.backend() == "tensorflow":
@@ -211,28 +211,44 @@ def run_backend(models: list[str], shape_names: list[str], samples: int, repeats
     return rows
 
 
-def _child_rows(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Run one Keras backend in a fresh process; its rows."""
-    command = [sys.executable, "-m", "benchmarks.perf.peers", "--child",
-               "--models", ",".join(args.models), "--shapes", ",".join(args.shapes),
-               "--samples", str(args.samples), "--repeats", str(args.repeats),
-               "--device", args.device, "--jit", args.jit, "--threads", str(args.threads)]
+def _prepare_child() -> None:
+    """Import ``torch._dynamo`` before Keras in a child. PyTorch's optimizers import it on
+    their first use, and with it, in PyTorch builds that ship Triton (PyPI's CUDA wheels, also
+    on a CPU machine), Triton's bundled LLVM, which crashes a process that loaded TensorFlow
+    first (SIGSEGV). Loaded first, Triton binds its own symbols and TensorFlow loads beside
+    it. (Measured with torch 2.14.1 and triton 3.8.0 beside TensorFlow 2.21: ``import
+    tensorflow; import triton`` dies by SIGSEGV, the reverse order runs.)"""
+    import torch._dynamo  # noqa: F401
+
+
+def _child_rows(backend: str, request: PeersRequest) -> list[dict[str, Any]]:
+    """Run one Keras backend in a fresh process; its rows. A child that dies by a signal,
+    or fails with no row, is one ``ChildProcessError`` line."""
+    job = {"models": list(request.models), "shape_names": list(request.shapes),
+           "samples": request.samples, "repeats": request.repeats, "device": request.device,
+           "jit": request.jit, "threads": request.threads}
+    command = [sys.executable, "-m", "benchmarks.perf.peers", json.dumps(job)]
     proc = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend},
                           capture_output=True, text=True)
     rows = [json.loads(line[3:]) for line in proc.stdout.splitlines() if line.startswith("ROW")]
     if proc.returncode != 0 and not rows:
-        from benchmarks.quiet import is_native_log
+        from benchmarks.cell.quiet import is_native_log
 
-        tail = [line for line in proc.stderr.splitlines() if not is_native_log(line)][-3:]
-        raise RuntimeError(f"the {backend} backend's peers run failed: {' / '.join(tail)}")
+        if proc.returncode < 0:
+            reason = f"killed by {signal.Signals(-proc.returncode).name}"
+        else:
+            tail = [line for line in proc.stderr.splitlines()
+                    if not is_native_log(line.encode())]
+            reason = tail[-1] if tail else f"exit status {proc.returncode}"
+        raise ChildProcessError(f"the {backend} backend's peers run failed: {reason}")
     return rows
 
 
 def store_rows(rows: list[dict[str, Any]], store_url: str) -> None:
     """Write the rows to the store as ``peers`` records (one per backend, device, shape and
     model; a later run replaces them)."""
-    from benchmarks.devices import cpu_name
-    from benchmarks.provenance import git_revision
+    from benchmarks.cell.devices import cpu_name
+    from benchmarks.cell.provenance import git_revision
     from results.record import RunRecord, hparams_hash, utc_now
     from results.store import Store
 
@@ -293,72 +309,51 @@ def write_csv(rows: list[dict[str, Any]], path: str) -> Path:
     return out
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags of ``seqzoo perf`` (and ``python -m benchmarks.perf.peers``)."""
-    from benchmarks.cliargs import DEFAULT_STORE, STORE_HELP, comma_list, int_at_least
-    from benchmarks.devices import BACKENDS
-    from benchmarks.settings import JIT_MODES
+@dataclass(frozen=True)
+class PeersRequest:
+    """One checked ``seqzoo perf``: which backends, models and shapes, and how to time them."""
 
-    p.add_argument("--backends", type=comma_list, default=["tensorflow"],
-                   help=f"Keras backends, each in its own process: {', '.join(BACKENDS)} "
-                        "(default: tensorflow)")
-    p.add_argument("--models", type=comma_list, default=list(PEERS),
-                   help=f"comma list of {', '.join(PEERS)} (default: all)")
-    p.add_argument("--shapes", type=comma_list, default=None,
-                   help="comma list of the quick suite's families (sentiment, speech, "
-                        "forecasting) and large (default: all)")
-    p.add_argument("--samples", type=int_at_least(1), default=1024,
-                   help="samples per timed epoch (default: %(default)s)")
-    p.add_argument("--repeats", type=int_at_least(1), default=5,
-                   help="timed epochs per side, after one warm-up (default: %(default)s)")
-    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
-                   help="where both sides run (default: cpu)")
-    p.add_argument("--jit", choices=JIT_MODES, default="auto",
-                   help="the zoo side's XLA setting (default: %(default)s)")
-    p.add_argument("--threads", type=int_at_least(1), default=os.cpu_count() or 1,
-                   help="CPU threads for each side (default: all cores, %(default)s)")
-    p.add_argument("--csv", default="seqzoo-results/peers.csv",
-                   help="CSV to write (default: %(default)s)")
-    p.add_argument("--store", default=DEFAULT_STORE, help=f"{STORE_HELP} (default: "
-                                                          f"{DEFAULT_STORE})")
-    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    backends: tuple[str, ...]
+    models: tuple[str, ...]
+    shapes: tuple[str, ...]
+    samples: int = 1024
+    repeats: int = 5
+    device: str = "cpu"
+    jit: str = "auto"
+    threads: int = 1
+    csv: str = "seqzoo-results/peers.csv"
+    store: str = "seqzoo-results/seqzoo.sqlite"
+
+    def check(self) -> None:
+        """One-line errors for unknown backends, models and shapes."""
+        from benchmarks.cell.checks import check_choice
+        from benchmarks.cell.devices import BACKENDS
+
+        for flag, values, allowed in (("backend", self.backends, BACKENDS),
+                                      ("model", self.models, PEERS),
+                                      ("shape", self.shapes, tuple(shapes()))):
+            for value in values:
+                check_choice(flag, value, allowed, why="has no peers run")
 
 
-def check_args(args: argparse.Namespace) -> None:
-    """One-line errors for unknown backends, models and shapes."""
-    from benchmarks.checks import check_choice
-    from benchmarks.devices import BACKENDS
-
-    for flag, values, allowed in (("backend", args.backends, BACKENDS),
-                                  ("model", args.models, PEERS),
-                                  ("shape", args.shapes, tuple(shapes()))):
-        for value in values:
-            check_choice(flag, value, allowed, why="has no peers run")
-
-
-def run(args: argparse.Namespace) -> int:
-    """``seqzoo perf``: the comparison for each backend; print, write the CSV and store rows."""
-    args.shapes = args.shapes or list(shapes())
-    check_args(args)
-    if args.child:
-        run_backend(args.models, args.shapes, args.samples, args.repeats, args.device,
-                    args.jit, args.threads)
-        return 0
+def run(request: PeersRequest) -> int:
+    """``seqzoo perf``: the comparison for each backend in its own process; print, write the
+    CSV and store rows."""
     import importlib.util
 
+    request.check()
     if importlib.util.find_spec("torch") is None:
         raise ValueError("seqzoo perf needs PyTorch: pip install 'seqzoo[peers]' (CPU wheels: "
                          "--index-url https://download.pytorch.org/whl/cpu)")
-    rows = [row for backend in args.backends for row in _child_rows(backend, args)]
+    rows = [row for backend in request.backends for row in _child_rows(backend, request)]
     print_table(rows)
-    csv = write_csv(rows, args.csv)
-    store_rows(rows, args.store)
-    print(f"wrote {csv} and {len(rows)} rows to {args.store} (`seqzoo report` adds the "
+    csv = write_csv(rows, request.csv)
+    store_rows(rows, request.store)
+    print(f"wrote {csv} and {len(rows)} rows to {request.store} (`seqzoo report` adds the "
           "section)")
     return 0
 
 
-if __name__ == "__main__":
-    from benchmarks.cli import main
-
-    sys.exit(main(["perf", *sys.argv[1:]], quiet=True))
+if __name__ == "__main__":  # a child: one backend's rows, the job as JSON (see _child_rows)
+    _prepare_child()
+    run_backend(**json.loads(sys.argv[1]))

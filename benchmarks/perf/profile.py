@@ -72,7 +72,7 @@ def profile(model: str, shape_name: str, samples: int, steps_per_execution: int 
                          f"{keras.backend.backend()!r}")
     shape = shapes()[shape_name]
     task, x, y = load_arrays(shape, samples)
-    hparams = zoo.registry.resolve_hparams(model, shape.model_hparams(model))
+    hparams = zoo.resolve_hparams(model, shape.model_hparams(model))
     keras.utils.set_random_seed(0)
     net = zoo.create_model(model, task, steps_per_execution=steps_per_execution, **hparams)
     zoo.adapt_stem(net, x)
@@ -115,8 +115,8 @@ def print_profile(result: dict[str, Any], top: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Parse the flags, profile and print."""
     import zoo
-    from benchmarks.checks import check_choice
-    from benchmarks.cliargs import int_at_least
+    from benchmarks.cell.checks import check_choice
+    from benchmarks.cli.args import int_at_least
     from benchmarks.perf.peers import shapes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,5 +1,6 @@
 """Hand-written PyTorch equivalents of the zoo's rnn, lstm, gru, bilstm, stacked_lstm and
-transformer, written the way a PyTorch user would, for ``python -m benchmarks.perf.peers``.
+transformer, written the way a PyTorch user would, for ``seqzoo perf``
+(:mod:`benchmarks.perf.peers`).
 
 Each has the zoo model's stem, width, backbone, pooling and head, and the same trainable
 parameter count: Keras's SimpleRNN and LSTM keep one bias per gate where ``nn.RNN`` and
@@ -18,7 +19,6 @@ import torch
 from torch import nn
 
 import zoo
-from benchmarks.perf.peers import PEERS
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU, "bilstm": nn.LSTM,
           "stacked_lstm": nn.LSTM}
@@ -136,9 +136,9 @@ class TransformerPeer(nn.Module):
 def build_peer(name: str, task: zoo.TaskSpec, hparams: dict[str, Any],
                x_train: np.ndarray) -> nn.Module:
     """The PyTorch peer of zoo model ``name`` with the zoo's resolved ``hparams``."""
-    if name not in PEERS:
+    if name not in (*_CELLS, "transformer"):
         raise ValueError(f"model {name!r} has no PyTorch peer; peers exist for "
-                         f"{', '.join(PEERS)}")
+                         f"{', '.join((*_CELLS, 'transformer'))}")
     if name == "transformer":
         return TransformerPeer(task, hparams, x_train)
     return RecurrentPeer(name, task, hparams, x_train)

@@ -27,10 +27,10 @@ MODES = {"inprocess": None, "workers1": 1, "workers2": 2}
 
 def run_in_process(suite_name: str, store_path: str) -> None:
     """Every cell of the suite's grid in this process, one after another (the old loop)."""
+    from benchmarks.cell.harness import run
     from benchmarks.data import open_dataset
-    from benchmarks.grid import plan_grid, resolve_models
-    from benchmarks.harness import run
-    from benchmarks.suites import get_suite
+    from benchmarks.grids.plan import plan_grid, resolve_models
+    from benchmarks.grids.suites import get_suite
     from results.store import Store
 
     suite = get_suite(suite_name)
@@ -52,7 +52,7 @@ def _timed(command: list[str]) -> float:
 
 def worker_startup_seconds(starts: int) -> list[float]:
     """Wall seconds of ``starts`` fresh worker processes that import what a cell needs."""
-    code = "import benchmarks.workers.child, benchmarks.harness, benchmarks.data"
+    code = "import benchmarks.grids.workers.child, benchmarks.cell.harness, benchmarks.data"
     return [_timed([sys.executable, "-c", code]) for _ in range(starts)]
 
 

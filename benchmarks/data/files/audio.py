@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data.base import SPLITS, register_dataset, stratified_split
+from benchmarks.data.base import SPLITS, Limit, register_dataset, stratified_split
 from benchmarks.data.files.common import (
     FileDataset,
 )
@@ -26,6 +26,7 @@ class AudioDir(FileDataset):
     split_definition = ("validation_list.txt/testing_list.txt when present, else a seeded "
                         "stratified 80/10/10")
     defaults = {"path": None, "sample_rate": 0, "clip_seconds": 1.0, "mel_bins": 40}
+    limits = {"sample_rate": Limit(0), "clip_seconds": Limit(0.01, 600), "mel_bins": Limit(1)}
 
     def _clips(self) -> list[tuple[str, Path]]:
         root = self.source_path()

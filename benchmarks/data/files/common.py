@@ -36,6 +36,7 @@ class FileDataset(Dataset):
     licence = "the input files' own"
     version = "files"
     kind: ClassVar[str] = "file"
+    file_kind = True
 
     @abstractmethod
     def input_files(self) -> list[Path]:

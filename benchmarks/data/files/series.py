@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.data.base import register_dataset
+from benchmarks.data.base import Limit, register_dataset
 from benchmarks.data.files.common import (
     GAP_POLICIES,
     FileDataset,
@@ -16,7 +16,7 @@ from benchmarks.data.files.common import (
     need_columns,
     read_table,
 )
-from benchmarks.data.forecasting import window_series
+from benchmarks.data.forecasting import WINDOW_LIMITS, window_series
 from benchmarks.data.wheels import DataError
 
 
@@ -32,6 +32,7 @@ class SeriesCSV(FileDataset):
     defaults = {"path": None, "time": "time", "target": "target", "features": "",
                 "lookback": 24, "horizon": 6, "stride": 1, "resample": "", "gaps": "error",
                 "season": 24, "residual": True}
+    limits = {**WINDOW_LIMITS, "gaps": Limit(choices=GAP_POLICIES), "season": Limit(1)}
 
     def input_files(self) -> list[Path]:
         return [self.source_path()]
@@ -40,9 +41,6 @@ class SeriesCSV(FileDataset):
         path = self.source_path()
         where = f"{self.name} {path}"
         gaps, target = self.params["gaps"], self.params["target"]
-        if gaps not in GAP_POLICIES:
-            raise DataError(f"{self.name}: gaps={gaps!r} is not allowed; use one of "
-                            f"{', '.join(GAP_POLICIES)}")
         if "," in target:
             raise DataError(f"{self.name}: target={target!r} names several columns; one "
                             "target column is supported (others can be features)")
@@ -100,6 +98,12 @@ class SeriesCSV(FileDataset):
                 raise DataError(f"{where}: {what} column {column!r} is not numeric: "
                                 f"{_rows(bad.to_numpy())} values such as "
                                 f"{frame[column][bad].iloc[0]!r}")
+            infinite = np.isinf(values.to_numpy(dtype="float64"))
+            if infinite.any():
+                what = "target" if column == target else "feature"
+                raise DataError(f"{where}: {what} column {column!r} holds "
+                                f"{_rows(infinite)} infinite values (inf or -inf); fix them, "
+                                "or leave those cells empty to treat them as missing")
             frame = frame.assign(**{column: values})
         return frame
 

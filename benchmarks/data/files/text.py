@@ -16,6 +16,7 @@ from benchmarks.data.files.common import (
     text_arrays,
     text_splits,
 )
+from benchmarks.data.sentiment import TEXT_LIMITS
 from benchmarks.data.wheels import DataError
 
 
@@ -30,6 +31,7 @@ class TextCSV(FileDataset):
                         "seeded stratified 80/10/10")
     defaults = {"path": None, "text": "text", "label": "label", "split_column": None,
                 "max_tokens": 20000, "seq_len": 200}
+    limits = TEXT_LIMITS
 
     def input_files(self) -> list[Path]:
         return [self.source_path()]
@@ -66,6 +68,7 @@ class TextDir(FileDataset):
     split_definition = ("train/ and test/ when present (val: a seeded stratified 10% of train), "
                         "else a seeded stratified 80/10/10")
     defaults = {"path": None, "classes": "", "max_tokens": 20000, "seq_len": 200}
+    limits = TEXT_LIMITS
 
     def _roots(self) -> dict[str, Path]:
         root = self.source_path()

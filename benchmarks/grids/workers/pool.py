@@ -1,7 +1,7 @@
 """The worker loop: claim cells from the store, run each in a fresh process, store its record.
 
 One loop drives every slot of this machine. Each slot keeps one fresh worker process ready
-(``python -m benchmarks.workers.child`` with the slot's backend, thread cap and GPU pinning),
+(``python -m benchmarks.grids.workers.child`` with the slot's backend, thread cap and GPU pinning),
 importing its backend while the slot's current cell runs. For each free slot the loop claims a
 cell, writes it to a job file and hands it to the ready process, then starts the slot's next
 one. While children run it renews their leases; when one exits it stores the record
@@ -28,8 +28,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from benchmarks.quiet import is_native_log
-from benchmarks.workers.slots import Slot, is_dead_here, worker_id
+from benchmarks.cell.quiet import is_native_log
+from benchmarks.grids.workers.slots import Slot, is_dead_here, worker_id
 from results.queue import Cell, failed_record
 from results.record import RunRecord
 from results.store import Store
@@ -45,7 +45,7 @@ class PoolSettings:
     """How this machine works through the queue.
 
     Attributes:
-        slots: the worker slots (see :func:`benchmarks.workers.slots.plan_slots`).
+        slots: the worker slots (see :func:`benchmarks.grids.workers.slots.plan_slots`).
         backend: the Keras backend ready processes import before they have a cell (a cell of
             another backend gets a process started for it).
         lease_s: seconds a claim holds a cell without a heartbeat; a lost worker's cell is
@@ -84,7 +84,7 @@ class _Process:
                "SEQZOO_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"}
         with open(folder / "log", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.workers.child"], stdin=subprocess.PIPE,
+                [sys.executable, "-m", "benchmarks.grids.workers.child"], stdin=subprocess.PIPE,
                 stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
         return cls(process, folder, backend)
 

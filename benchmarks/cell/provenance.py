@@ -9,6 +9,19 @@ import subprocess
 from pathlib import Path
 
 
+def seqzoo_version() -> str:
+    """The installed seqzoo's version, or the source tree's (``setup.cfg``) where seqzoo runs
+    from a checkout that pip did not install (as on a machine the code was copied to)."""
+    try:
+        return importlib.metadata.version("seqzoo")
+    except importlib.metadata.PackageNotFoundError:
+        import configparser
+
+        config = configparser.ConfigParser()
+        config.read(Path(__file__).resolve().parents[2] / "setup.cfg")
+        return f"{config.get('metadata', 'version', fallback='unknown')} (not installed)"
+
+
 @functools.cache
 def versions() -> dict[str, str]:
     """seqzoo, Keras, active backend and Python versions."""
@@ -17,7 +30,7 @@ def versions() -> dict[str, str]:
     backend = keras.backend.backend()
     module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[backend]
     return {
-        "seqzoo_version": importlib.metadata.version("seqzoo"),
+        "seqzoo_version": seqzoo_version(),
         "keras_version": keras.__version__,
         "backend_version": f"{backend} {importlib.metadata.version(module)}",
         "python_version": platform.python_version(),
@@ -27,7 +40,7 @@ def versions() -> dict[str, str]:
 @functools.cache
 def git_revision() -> str | None:
     """The seqzoo checkout's commit (with ``-dirty`` if modified), or ``None`` outside git."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
                              capture_output=True, text=True, timeout=5)

@@ -1,15 +1,15 @@
-"""A worker process, born for one cell: ``python -m benchmarks.workers.child``.
+"""A worker process, born for one cell: ``python -m benchmarks.grids.workers.child``.
 
 The parent starts it with the slot's environment (``KERAS_BACKEND``, the thread caps,
 ``SEQZOO_THREADS``, GPU pinning) before it has a cell for it, so the backend imports while the
 slot's previous cell still runs. Then the parent writes one line to its standard input,
 ``JOB<TAB>RESULT``: ``JOB`` is a JSON file holding the cell (key, spec, attempt). The process
 caps its CPU threads, imports the spec's plugins, runs ``harness.run`` (with the gradient-flow
-callback if the spec asks; or, for a ``scale`` spec, :func:`benchmarks.scale.measure`) and writes
-``{"record": ..., "dataset": ...}`` to ``RESULT`` atomically; end of input instead means it is
-not needed, and it exits. A failure to even open the dataset is a failed record too; anything
-that kills the process (a signal, an OOM kill) is the parent's to record. The process exits
-when its parent does, so a killed worker leaves no orphan training.
+callback if the spec asks; or, for a ``scale`` spec, :func:`benchmarks.grids.scale.measure`)
+and writes ``{"record": ..., "dataset": ...}`` to ``RESULT`` atomically; end of input instead
+means it is not needed, and it exits. A failure to even open the dataset is a failed record
+too; anything that kills the process (a signal, an OOM kill) is the parent's to record. The
+process exits when its parent does, so a killed worker leaves no orphan training.
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def _callbacks(spec: dict[str, Any], data: Any, cell: Any) -> list[Any]:
     """The callbacks a cell asks for: gradient flow on 128 validation samples, TensorBoard."""
     callbacks = []
     if spec.get("gradient_flow"):
-        from benchmarks.gradflow import GradientFlow
+        from benchmarks.cell.gradflow import GradientFlow
 
         x, y = data.load("val")
         callbacks.append(GradientFlow(x[:128], y[:128]))
     if spec.get("tensorboard"):
-        from benchmarks.tracking import tensorboard_callback
+        from benchmarks.grids.tracking import tensorboard_callback
 
         callbacks.append(tensorboard_callback(spec["tensorboard"], cell.suite, cell.dataset,
                                               cell.model, cell.seed))
@@ -76,11 +76,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     if spec.get("backend", keras.backend.backend()) != keras.backend.backend():
         raise RuntimeError(f"worker started with backend {keras.backend.backend()!r} was given "
                            f"a {spec['backend']!r} cell")
+    from benchmarks.cell.harness import Budget, error_line, run
+    from benchmarks.cell.measure import current_host_mib
+    from benchmarks.cell.settings import RunSettings
     from benchmarks.data import open_dataset
-    from benchmarks.harness import Budget, error_line, run
-    from benchmarks.measure import current_host_mib
     from benchmarks.plugins import load_entry_points, load_plugin
-    from benchmarks.settings import RunSettings
     from results.queue import failed_record
 
     threads = int(os.environ.get("SEQZOO_THREADS", "0")) or None
@@ -95,7 +95,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         data = open_dataset(cell.dataset, spec.get("data_dir"))
         settings = RunSettings(**spec.get("settings", {}))
         if "scale" in spec:
-            from benchmarks.scale import measure
+            from benchmarks.grids.scale import measure
 
             record = measure(cell.model, data, cell.seed, spec["scale"],
                              spec.get("device", "auto"), spec.get("hparams") or {}, settings)
@@ -118,8 +118,7 @@ def main() -> int:
     """Entry point: import the backend, wait for the job line, run it, write the result."""
     _exit_with_parent(int(os.environ.get("SEQZOO_PARENT_PID", os.getppid())))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import benchmarks.data
-    import benchmarks.harness  # noqa: F401  (the imports a cell needs, done while waiting)
+    import benchmarks.cell.harness  # noqa: F401  (the imports a cell needs, done while waiting)
 
     line = sys.stdin.readline().strip()
     if not line:

@@ -27,13 +27,19 @@ from typing import Any
 import numpy as np
 
 import zoo
-from benchmarks.checks import check_int, check_ints, check_positive
+from benchmarks.cell.checks import check_int, check_ints, check_positive
+from benchmarks.cell.devices import peak_device_mib, reset_device_peak, select_device
+from benchmarks.cell.harness import Budget, error_line, new_record
+from benchmarks.cell.measure import call_seconds, latency_ms, peak_host_mib
+from benchmarks.cell.settings import (
+    DEFAULT_SETTINGS,
+    RunSettings,
+    describe,
+    prepare,
+    reset_precision,
+)
 from benchmarks.data import Dataset, canonical_id
-from benchmarks.devices import peak_device_mib, reset_device_peak, select_device
-from benchmarks.grid import PlannedRun
-from benchmarks.harness import Budget, error_line, new_record, run_key
-from benchmarks.measure import call_seconds, latency_ms, peak_host_mib
-from benchmarks.settings import DEFAULT_SETTINGS, RunSettings, describe, prepare, reset_precision
+from benchmarks.grids.plan import Completed, PlannedRun, keys
 from results.record import RunRecord
 from results.store import Store
 from zoo.flops import forward_flops
@@ -83,19 +89,21 @@ def width_hparams(model: str, width: int) -> dict[str, int]:
 
 
 def plan_scale(models: list[str], settings: ScaleSettings, seed: int, store: Store,
-               run_settings: RunSettings = DEFAULT_SETTINGS) -> list[PlannedRun]:
-    """One cell per (model, length), marked done if the store holds it with status ok."""
+               where: tuple[str, str], run_settings: RunSettings = DEFAULT_SETTINGS
+               ) -> list[PlannedRun]:
+    """One cell per (model, length) on ``where`` (backend, device kind), marked done if the
+    store holds it with status ok there."""
     settings.check()
-    completed, budget, job = store.completed(), settings.budget(), {"scale": asdict(settings)}
+    done, budget, job = Completed(store, SUITE, where), settings.budget(), \
+        {"scale": asdict(settings)}
     plan = []
     for model in models:
         hparams = width_hparams(model, settings.width)
         for length in sorted(set(settings.lengths)):
             dataset = settings.dataset(length)
-            key = run_key(model, dataset, budget, hparams, settings=run_settings)
+            key, legacy = keys(model, dataset, budget, hparams, run_settings, where)
             plan.append(PlannedRun(model, dataset, seed, budget, key,
-                                   (model, dataset, seed, SUITE, key) in completed, hparams,
-                                   job))
+                                   done(model, dataset, seed, key, legacy), hparams, job))
     return plan
 
 

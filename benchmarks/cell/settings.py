@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from benchmarks.checks import check_choice
+from benchmarks.cell.checks import check_choice
 
 JIT_MODES = ("auto", "on", "off")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")

@@ -9,85 +9,61 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import keras
 import numpy as np
 
 import zoo
-from benchmarks.baselines import Baseline, get_baseline, naive_forecast
-from benchmarks.checks import check_int, check_positive
-from benchmarks.data import Dataset, dataset_class, get_dataset
-from benchmarks.devices import (
+from benchmarks.cell.baselines import Baseline, get_baseline, naive_forecast
+from benchmarks.cell.budget import Budget
+from benchmarks.cell.devices import (
     DevicePlan,
     cpu_name,
     peak_device_mib,
     reset_device_peak,
     select_device,
 )
-from benchmarks.measure import (
+from benchmarks.cell.measure import (
     BatchTimer,
     inference_throughput,
     latency_ms,
     peak_host_mib,
+    train_steps_per_second,
 )
-from benchmarks.metrics import PRIMARY, classification_metrics, forecast_metrics
-from benchmarks.provenance import git_revision, versions
-from benchmarks.settings import DEFAULT_SETTINGS, RunSettings, describe, prepare, reset_precision
+from benchmarks.cell.metrics import PRIMARY, classification_metrics, forecast_metrics
+from benchmarks.cell.provenance import git_revision, versions
+from benchmarks.cell.settings import (
+    DEFAULT_SETTINGS,
+    RunSettings,
+    describe,
+    prepare,
+    reset_precision,
+)
+from benchmarks.data import Dataset, dataset_class, get_dataset
 from results.record import RunRecord, hparams_hash, utc_now
 from zoo.flops import forward_flops
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much training a run gets.
-
-    Attributes:
-        epochs: maximum epochs.
-        batch_size: training batch size.
-        patience: early-stopping patience on validation loss (best weights restored).
-        max_seconds: wall-clock cap on training (``None`` = none).
-        max_train: use at most this many training examples (``None`` = all).
-        max_eval: use at most this many validation and test examples (``None`` = all).
-        learning_rate: Adam learning rate.
-    """
-
-    epochs: int = 5
-    batch_size: int = 64
-    patience: int = 2
-    max_seconds: float | None = None
-    max_train: int | None = None
-    max_eval: int | None = None
-    learning_rate: float = 1e-3
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            check_int(name, getattr(self, name))
-        check_int("patience", self.patience, low=0)
-        for name in ("max_train", "max_eval"):
-            if getattr(self, name) is not None:
-                check_int(name, getattr(self, name))
-        if self.max_seconds is not None:
-            check_positive("max_seconds", self.max_seconds, "seconds")
-        check_positive("learning_rate", self.learning_rate)
-
-    def replace(self, **changes: Any) -> Budget:
-        """A copy with ``changes`` applied (``None`` values are ignored)."""
-        return Budget(**{**asdict(self), **{k: v for k, v in changes.items() if v is not None}})
-
-
 def run_key(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
-            family: str | None = None, settings: RunSettings = DEFAULT_SETTINGS) -> str:
+            family: str | None = None, settings: RunSettings = DEFAULT_SETTINGS,
+            where: tuple[str, str] | None = None) -> str:
     """The hash of resolved hyperparameters + budget that identifies a run for resume.
 
     ``family`` is the dataset's family (looked up from the registry when not given). Execution
-    settings other than the defaults (``--jit``, ``--precision``) are part of the key.
+    settings other than the defaults (``--jit``, ``--precision``) are part of the key, and so
+    is ``where``, the (Keras backend, device kind) a model ran on; a baseline runs the same
+    everywhere, so its key has no ``where``. ``where=None`` gives the key of stores written
+    before the key held it (schema 5 and older), whose rows say where they ran in their
+    ``backend`` and ``device`` columns.
     """
     family = family or dataset_class(dataset).family
+    baseline = get_baseline(model, family) is not None
     return hparams_hash({"hparams": _resolved(model, family, hparams),
                          "budget": asdict(budget), "dataset": dataset,
-                         **settings.key_parts()})
+                         **settings.key_parts(),
+                         **({"where": list(where)} if where and not baseline else {})})
 
 
 def _resolved(model: str, family: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
@@ -95,7 +71,7 @@ def _resolved(model: str, family: str, hparams: dict[str, Any] | None) -> dict[s
         if hparams:
             raise ValueError(f"baseline {model!r} takes no hyperparameters, got {hparams}")
         return {"baseline": model}
-    return zoo.registry.resolve_hparams(model, hparams or {})
+    return zoo.resolve_hparams(model, hparams or {})
 
 
 def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget(),
@@ -107,7 +83,7 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
 
     Args:
         model: a zoo model id, or a baseline of the dataset's family (see
-            :mod:`benchmarks.baselines`), fitted and scored the same way.
+            :mod:`benchmarks.cell.baselines`), fitted and scored the same way.
         dataset: a dataset id or instance.
         seed: the training seed (``keras.utils.set_random_seed``); data splits are fixed.
         budget: the training budget.
@@ -115,9 +91,9 @@ def run(model: str, dataset: str | Dataset, seed: int, budget: Budget = Budget()
         suite: the suite name recorded with the run.
         hparams: model hyperparameters overriding the zoo defaults.
         callbacks: extra Keras callbacks (e.g. a progress display); one with an ``extra()``
-            method (as :class:`benchmarks.gradflow.GradientFlow`) adds its dict to the
+            method (as :class:`benchmarks.cell.gradflow.GradientFlow`) adds its dict to the
             record's ``extra``.
-        settings: XLA and precision (see :mod:`benchmarks.settings`).
+        settings: XLA and precision (see :mod:`benchmarks.cell.settings`).
     """
     plan = device if isinstance(device, DevicePlan) else select_device(device)
     data = get_dataset(dataset) if isinstance(dataset, str) else dataset
@@ -147,7 +123,8 @@ def new_record(model: str, data: Dataset, seed: int, budget: Budget, plan: Devic
         model=model, dataset=data.id, seed=seed, suite=suite,
         backend="sklearn" if baseline else keras.backend.backend(),
         device="cpu" if baseline else plan.kind,
-        hparams_hash=run_key(model, data.id, budget, hparams, data.family, settings),
+        hparams_hash=run_key(model, data.id, budget, hparams, data.family, settings,
+                             (keras.backend.backend(), plan.kind)),
         started_at=utc_now(),
         hparams=json.dumps(_resolved(model, data.family, hparams), sort_keys=True),
         budget=json.dumps(asdict(budget), sort_keys=True), is_baseline=baseline is not None,
@@ -195,6 +172,11 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
     _score(record, data, task, y_test, output, budget)
 
     record.train_samples_per_s = timer.samples_per_second()
+    rate_from = "fit"
+    if record.train_samples_per_s is None:  # fit's one call held the compilation
+        record.train_samples_per_s = train_steps_per_second(model, x_train, y_train,
+                                                            budget.batch_size)
+        rate_from = "steps after fit"
     record.latency_p50_ms, record.latency_p95_ms = latency_ms(model.predict_on_batch, x_test)
     record.infer_samples_per_s = inference_throughput(model.predict_on_batch, x_test)
     record.peak_host_mib = peak_host_mib()
@@ -204,9 +186,10 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
         # training costs about three forward passes (forward, and backward for two operands)
         record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
     extra = {"hit_time_cap": timer.hit_time_cap, "settings": describe(model, settings),
+             "train_rate_from": rate_from,
              "kernels": zoo.recurrent_kernels(model, device=plan.kind),
              "history": {k: [float(v) for v in values] for k, values in history.history.items()}}
-    for callback in callbacks:  # e.g. benchmarks.gradflow.GradientFlow's curves
+    for callback in callbacks:  # e.g. benchmarks.cell.gradflow.GradientFlow's curves
         extra.update(callback.extra() if hasattr(callback, "extra") else {})
     record.extra = json.dumps(extra)
 

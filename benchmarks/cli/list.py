@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+from dataclasses import dataclass
+
 import zoo
 from results.tables import markdown_table
 
@@ -53,3 +56,48 @@ def _describe(task: zoo.TaskSpec) -> str:
         return f"{task.seq_len} tokens, vocab {task.vocab_size:,}, {task.num_outputs} classes"
     what = "classes" if task.kind == "classification" else "outputs"
     return f"{task.seq_len} x {task.num_features} features, {task.num_outputs} {what}"
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What ``seqzoo list`` shows: the models matching ``pattern``, as a table or Markdown."""
+
+    pattern: str = "*"
+    markdown: bool = False
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of ``seqzoo list``."""
+    p.add_argument("filter", nargs="?", default="*",
+                   help="shell-style filter on model ids, e.g. '*lstm*' (default: all)")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the table as Markdown (as embedded in the docs)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """``seqzoo list``."""
+    return show(ListRequest(args.filter, args.markdown))
+
+
+def show(request: ListRequest) -> int:
+    """Print the model table of ``request``."""
+    if request.markdown:
+        print(model_table_markdown(request.pattern))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    from benchmarks.plugins import origin
+
+    table = Table(title="seqzoo models: parameters per task shape",
+                  caption="tokens: sentiment text; frames: spoken commands; steps: forecasting")
+    keep = [i for i, column in enumerate(COLUMNS) if column not in ("description", "paper")]
+    for i in keep:
+        table.add_column(COLUMNS[i].split("->")[0], justify="right" if i > 1 else "left",
+                         no_wrap=True)
+    table.add_column("from")
+    for row in model_rows(request.pattern):
+        module = zoo.get_model_info(str(row[0])).module
+        table.add_row(*(str(row[i]) for i in keep), origin(module))
+    Console().print(table)
+    return 0

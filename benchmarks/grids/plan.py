@@ -7,12 +7,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import zoo
-from benchmarks.baselines import baselines_for
+from benchmarks.cell.baselines import baselines_for
+from benchmarks.cell.harness import Budget, run_key
+from benchmarks.cell.metrics import PRIMARY
+from benchmarks.cell.settings import DEFAULT_SETTINGS, RunSettings
 from benchmarks.data import canonical_id, dataset_class
-from benchmarks.harness import Budget, run_key
-from benchmarks.metrics import PRIMARY
-from benchmarks.settings import DEFAULT_SETTINGS, RunSettings
-from benchmarks.workers.pool import Pool, PoolSettings
+from benchmarks.grids.workers.pool import Pool, PoolSettings
 from results.queue import Cell
 from results.record import RunRecord
 from results.store import Store
@@ -23,8 +23,8 @@ class PlannedRun:
     """One cell of the grid, and whether the store already holds it with status ok.
 
     ``job`` is what the worker does besides a plain training run: ``{"gradient_flow": True}``
-    (measure it during training, :mod:`benchmarks.gradflow`) or ``{"scale": settings}`` (a
-    cost measurement instead, :mod:`benchmarks.scale`).
+    (measure it during training, :mod:`benchmarks.cell.gradflow`) or ``{"scale": settings}`` (a
+    cost measurement instead, :mod:`benchmarks.grids.scale`).
     """
 
     model: str
@@ -52,10 +52,39 @@ def resolve_models(tokens: list[str]) -> list[str]:
     return names
 
 
+class Completed:
+    """Which cells the store already holds with status ok, for planning on ``where``, the
+    (backend, device kind) the plan runs on.
+
+    A cell is done when an ok row has its key (which holds ``where``), or, for rows written
+    before the key held it, an ok row with the legacy key whose ``backend`` and ``device``
+    columns say it ran on ``where``.
+    """
+
+    def __init__(self, store: Store, suite: str, where: tuple[str, str]) -> None:
+        rows = store.completed()
+        self.suite, self.where = suite, where
+        self.keys = {row[:5] for row in rows}
+        self.placed = rows
+
+    def __call__(self, model: str, dataset: str, seed: int, key: str, legacy: str) -> bool:
+        """Whether (model, dataset, seed) under ``key`` (or ``legacy`` here) is done."""
+        return ((model, dataset, seed, self.suite, key) in self.keys
+                or (model, dataset, seed, self.suite, legacy, *self.where) in self.placed)
+
+
+def keys(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
+         settings: RunSettings, where: tuple[str, str]) -> tuple[str, str]:
+    """The run key of a cell on ``where``, and its legacy key (see :class:`Completed`)."""
+    return (run_key(model, dataset, budget, hparams, settings=settings, where=where),
+            run_key(model, dataset, budget, hparams, settings=settings))
+
+
 def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], suite: str,
-              store: Store, baselines: bool = True, settings: RunSettings = DEFAULT_SETTINGS
-              ) -> list[PlannedRun]:
-    """Every (dataset, model, seed) cell, marked done if already stored with status ok.
+              store: Store, where: tuple[str, str], baselines: bool = True,
+              settings: RunSettings = DEFAULT_SETTINGS) -> list[PlannedRun]:
+    """Every (dataset, model, seed) cell on ``where`` (backend, device kind), marked done if
+    already stored with status ok there.
 
     With ``baselines``, each dataset also gets its family's non-neural baselines as cells.
     ``settings`` other than the defaults are part of each model cell's key.
@@ -64,26 +93,27 @@ def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], 
     for seed in seeds:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed {seed!r} is not an integer")
-    completed = store.completed()
+    done = Completed(store, suite, where)
     plan = []
     for dataset, budget in datasets.items():
         extra = [b.name for b in baselines_for(dataset_class(dataset).family)] if baselines else []
         for model in models + extra:
-            key = run_key(model, dataset, budget, None,
-                          settings=DEFAULT_SETTINGS if model in extra else settings)
+            key, legacy = keys(model, dataset, budget, None,
+                               DEFAULT_SETTINGS if model in extra else settings, where)
             for seed in seeds:
-                done = (model, dataset, seed, suite, key) in completed
-                plan.append(PlannedRun(model, dataset, seed, budget, key, done))
+                plan.append(PlannedRun(model, dataset, seed, budget, key,
+                                       done(model, dataset, seed, key, legacy)))
     return plan
 
 
 def plan_config(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
-                seeds: list[int], suite: str, store: Store) -> list[PlannedRun]:
+                seeds: list[int], suite: str, store: Store, where: tuple[str, str]
+                ) -> list[PlannedRun]:
     """One model config (``hparams`` over the defaults) on ``dataset`` for each seed."""
-    key = run_key(model, dataset, budget, hparams)
-    completed = store.completed()
-    return [PlannedRun(model, dataset, seed, budget, key, (model, dataset, seed, suite, key)
-                       in completed, hparams) for seed in seeds]
+    key, legacy = keys(model, dataset, budget, hparams, DEFAULT_SETTINGS, where)
+    done = Completed(store, suite, where)
+    return [PlannedRun(model, dataset, seed, budget, key, done(model, dataset, seed, key, legacy),
+                       hparams) for seed in seeds]
 
 
 @dataclass(frozen=True)
@@ -92,11 +122,12 @@ class Execution:
 
     Attributes:
         backend: the Keras backend (``tensorflow``, ``jax`` or ``torch``).
-        device: ``auto``, ``cpu``, ``gpu`` or ``tpu``, resolved by each worker.
+        device: the device kind the grid was planned for and is keyed by (``cpu``, ``gpu``
+            or ``tpu``); ``auto`` lets each worker choose.
         data_dir: local copies of canonical archives (see :func:`open_dataset`).
         plugins: modules or ``.py`` files each worker imports before it runs a cell.
         tensorboard: a folder for per-run TensorBoard logs (TensorFlow backend), or ``None``.
-        settings: XLA and precision (see :mod:`benchmarks.settings`).
+        settings: XLA and precision (see :mod:`benchmarks.cell.settings`).
     """
 
     backend: str

@@ -3,7 +3,7 @@
 Every model trains on the same task at every lag, for the same number of optimizer steps
 (one epoch over ``steps x batch`` fresh samples), on the same seeds, through the isolated
 workers; each (model, lag, seed) is one cell of suite ``diagnose``. At the largest lag of the
-adding task the first seed's runs also measure gradient flow (:mod:`benchmarks.gradflow`) at
+adding task the first seed's runs also measure gradient flow (:mod:`benchmarks.cell.gradflow`) at
 initialisation and after training. The report turns the rows into score-vs-lag tables, the
 memory horizon per model and the gradient-flow plot (:mod:`results.memory`).
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from benchmarks.checks import check_int, check_ints, check_positive
+from benchmarks.cell.budget import Budget
+from benchmarks.cell.checks import check_int, check_ints, check_positive
+from benchmarks.cell.settings import DEFAULT_SETTINGS, RunSettings
 from benchmarks.data import canonical_id
-from benchmarks.grid import PlannedRun, plan_grid
-from benchmarks.harness import Budget
-from benchmarks.settings import DEFAULT_SETTINGS, RunSettings
+from benchmarks.grids.plan import PlannedRun, plan_grid
 from results.memory import PROBES
 from results.store import Store
 
@@ -59,14 +59,14 @@ class DiagnoseSettings:
 
 
 def plan_diagnose(models: list[str], settings: DiagnoseSettings, seeds: list[int],
-                  store: Store, run_settings: RunSettings = DEFAULT_SETTINGS
-                  ) -> list[PlannedRun]:
-    """Every (lag, model, seed) cell; gradient flow on the first seed at the adding task's
-    largest lag."""
+                  store: Store, where: tuple[str, str],
+                  run_settings: RunSettings = DEFAULT_SETTINGS) -> list[PlannedRun]:
+    """Every (lag, model, seed) cell on ``where`` (backend, device kind); gradient flow on the
+    first seed at the adding task's largest lag."""
     settings.check()
     lags = sorted(set(settings.lags))
     datasets = {settings.dataset(lag): settings.budget() for lag in lags}
-    plan = plan_grid(models, datasets, seeds, SUITE, store, baselines=False,
+    plan = plan_grid(models, datasets, seeds, SUITE, store, where, baselines=False,
                      settings=run_settings)
     if settings.task != "adding":
         return plan

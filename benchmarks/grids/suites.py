@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchmarks.harness import Budget
+from benchmarks.cell.budget import Budget
 
 
 @dataclass(frozen=True)

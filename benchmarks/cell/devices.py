@@ -26,29 +26,45 @@ class DevicePlan:
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
 
+#: the pip requirement that brings each backend's package
+BACKEND_INSTALL = {"tensorflow": "pip install 'tensorflow>=2.20,<2.22'",
+                   "jax": "pip install 'seqzoo[jax]'", "torch": "pip install 'seqzoo[torch]'"}
+
+
 def select_backend(backend: str | None) -> str:
-    """Set ``KERAS_BACKEND`` before Keras is imported, or check the one already loaded."""
+    """Choose the Keras backend before Keras is imported (``KERAS_BACKEND`` for this process
+    and the workers it starts), or check the one already loaded; the backend's name.
+
+    ``None`` keeps ``$KERAS_BACKEND`` (default ``tensorflow``).
+
+    Raises:
+        ValueError: an unknown backend, one whose package is not installed (naming the
+            install command), or one other than the Keras already loaded in this process.
+    """
+    import importlib
     import sys
 
-    if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"backend {backend!r} is not allowed; use one of {', '.join(BACKENDS)}")
+    chosen = backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    if chosen not in BACKENDS:
+        where = "--backend" if backend else "KERAS_BACKEND"
+        raise ValueError(f"{where} {chosen!r} is not allowed; use one of {', '.join(BACKENDS)}")
     if "keras" in sys.modules:
         import keras
 
         active = keras.backend.backend()
-        if backend is not None and backend != active:
-            raise ValueError(f"backend {backend!r} requested but Keras is already running "
-                             f"{active!r}; start a new process with KERAS_BACKEND={backend}")
+        if backend is not None and chosen != active:
+            raise ValueError(f"backend {chosen!r} requested but Keras is already running "
+                             f"{active!r} in this process; start a new process")
         return active
-    if backend is not None:
-        import importlib.util
-
-        if importlib.util.find_spec(backend) is None:
-            extra = " (pip install -e '.[jax]')" if backend == "jax" else ""
-            raise ValueError(f"backend {backend!r} needs the {backend} package, which is not "
-                             f"installed{extra}")
-        os.environ["KERAS_BACKEND"] = backend
-    return os.environ.get("KERAS_BACKEND", "tensorflow")
+    os.environ["KERAS_BACKEND"] = chosen
+    try:  # Keras imports it first thing anyway; a missing or broken install is one line here
+        importlib.import_module(chosen)
+    except ImportError as error:
+        why = "which is not installed" if error.name == chosen else f"which fails to import " \
+                                                                      f"({error})"
+        raise ValueError(f"backend {chosen!r} needs the {chosen} package, {why}: "
+                         f"{BACKEND_INSTALL[chosen]}") from None
+    return chosen
 
 
 def cpu_name() -> str:
@@ -85,7 +101,7 @@ def select_device(requested: str = "auto", strategy: bool = True) -> DevicePlan:
         return _tensorflow_device(requested, strategy)
     if backend == "jax":
         return _jax_device(requested)
-    return _torch_device(requested)
+    return _torch_device(requested, strategy)
 
 
 def _missing(requested: str, backend: str) -> ValueError:
@@ -144,7 +160,9 @@ def _jax_device(requested: str) -> DevicePlan:
     return DevicePlan(platform_name, name, len(devices))
 
 
-def _torch_device(requested: str) -> DevicePlan:
+def _torch_device(requested: str, trains: bool) -> DevicePlan:
+    """PyTorch's device; a process that does not train (``trains=False``) counts GPUs without
+    initialising CUDA, so it holds no GPU memory."""
     import torch
 
     if requested == "tpu":
@@ -152,7 +170,9 @@ def _torch_device(requested: str) -> DevicePlan:
     if requested == "gpu" and not torch.cuda.is_available():
         raise _missing("gpu", "PyTorch")
     if requested in ("gpu", "auto") and torch.cuda.is_available():
-        return DevicePlan("gpu", torch.cuda.get_device_name(0), torch.cuda.device_count())
+        count = torch.cuda.device_count()
+        name = torch.cuda.get_device_name(0) if trains else "CUDA GPU"
+        return DevicePlan("gpu", name if count == 1 else f"{name} x{count}", count)
     return DevicePlan("cpu", cpu_name(), 1)
 
 

@@ -14,6 +14,8 @@ from typing import NoReturn
 STORE_HELP = ("results store: a SQLite file path, or a URL such as "
               "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
 DEFAULT_STORE = "seqzoo-results/seqzoo.sqlite"
+BACKEND_HELP = ("Keras backend: tensorflow, jax or torch (default: $KERAS_BACKEND, else "
+                "tensorflow); chosen before Keras loads")
 DATA_DIR_HELP = ("folder with local copies of the canonical archives (aclImdb_v1.tar.gz, "
                  "speech_commands_v0.02.tar.gz, jena_climate_2009_2016.csv.zip or their "
                  "extracted forms) instead of downloading them")
@@ -91,13 +93,16 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
 
 
-def common_flags() -> argparse.ArgumentParser:
-    """The parent parser of every command: ``--plugin`` and ``--verbose``."""
+def common_flags(nested: bool = False) -> argparse.ArgumentParser:
+    """The parent parser of every command: ``--plugin`` and ``--verbose``. ``nested``: for a
+    command's actions (``seqzoo data list``), whose unset flags keep the command's values."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+    keep = {"default": argparse.SUPPRESS} if nested else {}
+    parent.add_argument("--plugin", action="append", metavar="PATH_OR_MODULE",
+                        **(keep or {"default": []}),
                         help="import a .py file or module that registers models or datasets "
                              "before the command runs (repeatable)")
-    parent.add_argument("--verbose", action="store_true",
+    parent.add_argument("--verbose", action="store_true", **keep,
                         help="show TensorFlow, absl and XLA log lines")
     return parent
 
@@ -105,8 +110,7 @@ def common_flags() -> argparse.ArgumentParser:
 def worker_flags(p: argparse.ArgumentParser) -> None:
     """Flags of every command that runs cells: backend, device, slots, lease and time limit."""
     p.add_argument("--device", default="auto", help="auto, cpu, gpu or tpu (default: auto)")
-    p.add_argument("--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or "
-                                     "tensorflow)")
+    p.add_argument("--backend", help=BACKEND_HELP)
     p.add_argument("--workers", type=int,
                    help="worker processes at once, each running one cell in a fresh process "
                         "with its share of the CPU cores (default: one per GPU, else 1)")
@@ -119,8 +123,9 @@ def worker_flags(p: argparse.ArgumentParser) -> None:
 
 
 def settings_flags(p: argparse.ArgumentParser) -> None:
-    """``--jit`` and ``--precision``: how each cell executes (see :mod:`benchmarks.settings`)."""
-    from benchmarks.settings import JIT_MODES, PRECISIONS
+    """``--jit`` and ``--precision``: how each cell executes (see
+    :mod:`benchmarks.cell.settings`)."""
+    from benchmarks.cell.settings import JIT_MODES, PRECISIONS
 
     p.add_argument("--jit", choices=JIT_MODES, default="auto",
                    help="XLA compilation: auto (the setting measured fastest for each model "
@@ -131,8 +136,8 @@ def settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 def run_settings(args: argparse.Namespace) -> object:
-    """The :class:`~benchmarks.settings.RunSettings` of ``--jit`` and ``--precision``."""
-    from benchmarks.settings import RunSettings
+    """The :class:`~benchmarks.cell.settings.RunSettings` of ``--jit`` and ``--precision``."""
+    from benchmarks.cell.settings import RunSettings
 
     return RunSettings(args.jit, args.precision)
 
@@ -155,21 +160,28 @@ def store_flag(p: argparse.ArgumentParser) -> None:
 def worker_setup(args: argparse.Namespace) -> tuple[str, object, object]:
     """Backend, device and pool settings from the worker flags, checked before any store is
     opened: (backend, DevicePlan, PoolSettings)."""
+    from benchmarks.cell.devices import select_backend
     from benchmarks.data.cache import data_root
-    from benchmarks.devices import select_backend
 
     backend = select_backend(args.backend)
     data_root()
-    if backend == "jax":  # this process only counts devices: leave GPU memory to the workers
-        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    from benchmarks.devices import select_device
-    from benchmarks.workers.pool import PoolSettings
-    from benchmarks.workers.slots import plan_slots
+    from benchmarks.cell.devices import select_device
+    from benchmarks.grids.workers.pool import PoolSettings
+    from benchmarks.grids.workers.slots import plan_slots
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if args.workers is not None and args.workers < 1:  # before any backend starts
         plan_slots(args.workers, 0)
-    device = select_device(args.device, strategy=False)
+    # this process only counts devices: JAX here takes no GPU memory (it reads the variable
+    # once, as its client starts), and the workers it starts keep JAX's own default
+    lean = backend == "jax" and "XLA_PYTHON_CLIENT_PREALLOCATE" not in os.environ
+    if lean:
+        os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+    try:
+        device = select_device(args.device, strategy=False)
+    finally:
+        if lean:
+            del os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"]
     slots = plan_slots(args.workers, device.count if device.kind == "gpu" else 0)
     pool = PoolSettings(tuple(slots), backend, lease_s=args.lease,
                         timeout_s=args.timeout_per_run, wait=getattr(args, "wait", False))

@@ -1,0 +1,1 @@
+"""One cell: train, measure and record one (model, dataset, seed) run."""

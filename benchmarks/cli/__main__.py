@@ -1,0 +1,5 @@
+"""``python -m benchmarks.cli``: the ``seqzoo`` command."""
+
+from benchmarks.cli import entry
+
+entry()

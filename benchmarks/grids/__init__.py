@@ -1,0 +1,1 @@
+"""Many cells: suites, planning, the queue's workers, the probes and tracking."""
