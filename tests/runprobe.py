@@ -18,8 +18,8 @@ SCRIPT = textwrap.dedent(
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
-    from benchmarks.devices import select_device
-    from benchmarks.harness import Budget, run
+    from benchmarks.cell.devices import select_device
+    from benchmarks.cell.harness import Budget, run
     plan = select_device("cpu")
     budget = Budget(epochs=2, batch_size=32, max_train=128, max_eval=64)
     record = run(model, dataset, 0, budget, plan, hparams=json.loads(sys.argv[5]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import zoo
-from benchmarks.harness import Budget
+from benchmarks.cell.budget import Budget
 
 #: The three task shapes every model must serve, at tiny sizes.
 TINY_TASKS = {

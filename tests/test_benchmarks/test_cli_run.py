@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from benchmarks.cell.quiet import is_native_log
 from benchmarks.cli import main
-from benchmarks.quiet import is_native_log
 from results.store import Store
 
 
@@ -26,7 +26,7 @@ from results.store import Store
         (["--models", "lstm"], "give --suite NAME, or both --models and --datasets"),
         (["--suite", "smoke", "--workers", "0"], "--workers 0 is not allowed; use 1 or more"),
         (["--suite", "smoke", "--workers", "-3"], "--workers -3 is not allowed"),
-        (["--suite", "smoke", "--max-attempts", "0"], "--max-attempts 0 is not allowed"),
+        (["--suite", "smoke", "--max-attempts", "0"], "--max-attempts: 0 is not allowed"),
         (["--suite", "smoke", "--lease", "0.5"], "--lease 0.5 is not allowed"),
         (["--suite", "smoke", "--timeout-per-run", "-1"], "--timeout-per-run -1 is not allowed"),
         (["--suite", "smoke", "--seeds", "-5"], "seed -5 is not allowed; use integers >= 0"),

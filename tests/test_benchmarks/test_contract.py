@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from benchmarks.baselines import baselines_for
+from benchmarks.cell.baselines import baselines_for
+from benchmarks.cell.harness import run
 from benchmarks.data import SPLITS, DataError, Dataset
-from benchmarks.harness import run
 
 SIZES = {"train": 96, "val": 32, "test": 32}
 

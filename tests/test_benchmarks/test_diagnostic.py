@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import zoo
+from benchmarks.cell.gradflow import gradient_norms
 from benchmarks.data import SPLITS, get_dataset, list_datasets
 from benchmarks.data.base import split_spec
 from benchmarks.data.diagnostic import no_memory_score
-from benchmarks.gradflow import gradient_norms
 
 PROBES = list_datasets(family="diagnostic")
 
@@ -68,13 +68,14 @@ def test_a_seed_gives_byte_identical_probes_and_another_seed_differs(name) -> No
 def test_dataset_ids_carry_their_parameters() -> None:
     assert split_spec("adding:lag=64,n_train=10") == ("adding", {"lag": 64, "n_train": 10})
     assert get_dataset("adding:lag=64").id == "adding:lag=64"
-    assert get_dataset("adding:lag=100").id == "adding"  # the default is not spelled out
+    assert get_dataset("adding:lag=100").id == "adding:lag=100"  # given, so kept
+    assert get_dataset("adding").id == "adding"
     with pytest.raises(ValueError, match="dataset parameter 'width=3' in 'adding:width=3' is "
                                          "not allowed; use key=value with keys lag"):
         split_spec("adding:width=3")
     with pytest.raises(ValueError, match="lag='long' in 'adding:lag=long' is not a int"):
         split_spec("adding:lag=long")
-    with pytest.raises(Exception, match="lag=1 is not allowed for adding"):
+    with pytest.raises(Exception, match="lag=1 is not allowed; use an integer >= 2"):
         get_dataset("adding:lag=1").load("train")
 
 

@@ -17,7 +17,7 @@ from benchmarks.data.user import user_dir
 
 
 def test_every_file_dataset_has_test_inputs() -> None:
-    reads_files = {n for n in list_datasets() if "path" in dataset_class(n).defaults}
+    reads_files = {n for n in list_datasets(file_kinds=True) if "path" in dataset_class(n).defaults}
     assert reads_files == set(FILE_INPUTS)
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import zoo
-from benchmarks.baselines import BASELINES
+from benchmarks.cell.baselines import BASELINES
+from benchmarks.cell.devices import select_backend, select_device
+from benchmarks.cell.harness import Budget, run
 from benchmarks.data.base import Dataset
-from benchmarks.devices import select_backend, select_device
-from benchmarks.harness import Budget, run
 
 TINY = Budget(epochs=2, batch_size=32, max_train=96, max_eval=64)
 
@@ -108,7 +108,7 @@ def test_device_errors() -> None:
 def test_backend_errors() -> None:
     with pytest.raises(ValueError, match="backend 'mxnet' is not allowed"):
         select_backend("mxnet")
-    with pytest.raises(ValueError, match="Keras is already running 'tensorflow'"):
+    with pytest.raises(ValueError, match="Keras is already running 'tensorflow' in this process"):
         select_backend("jax")
     assert select_backend("tensorflow") == "tensorflow"
 
@@ -140,3 +140,28 @@ def test_baseline_is_an_ordinary_record(baseline, prepared) -> None:
 def test_baselines_take_no_hyperparameters(prepared) -> None:
     with pytest.raises(ValueError, match="baseline 'naive' takes no hyperparameters"):
         run("naive", prepared("appliances_energy"), seed=0, hparams={"units": 3})
+
+
+def test_steps_after_fit_leave_the_model_as_it_was() -> None:
+    from shapes import TINY_TASKS, tiny_batch
+
+    from benchmarks.cell.measure import train_steps_per_second
+
+    task = TINY_TASKS["frames->classes"]
+    x, y = tiny_batch(task)
+    model = zoo.create_model("gru", task, units=8)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    weights = [w.copy() for w in model.get_weights()]
+    state = [v.numpy().copy() for v in model.optimizer.variables]
+    assert train_steps_per_second(model, x, y, batch_size=8, steps=3, warmup=1) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+    assert all(np.array_equal(a, v.numpy())
+               for a, v in zip(state, model.optimizer.variables, strict=True))
+
+
+def test_a_one_call_epoch_still_has_its_train_rate(prepared) -> None:
+    budget = Budget(epochs=1, batch_size=32, max_train=64, max_eval=64)
+    record = run("gru", prepared("japanese_vowels"), seed=0, budget=budget, device="cpu")
+    assert record.status == "ok", record.error
+    assert record.train_samples_per_s > 0
+    assert '"train_rate_from": "steps after fit"' in record.extra

@@ -13,7 +13,7 @@ import pytest
 import zoo
 from benchmarks.cli import main
 from benchmarks.data import get_dataset
-from benchmarks.scale import ScaleSettings, measure, width_hparams
+from benchmarks.grids.scale import ScaleSettings, measure, width_hparams
 from results.scaling import loglog_slope
 from results.store import Store
 

@@ -24,7 +24,7 @@ def test_peer_has_the_zoo_models_parameter_count(name: str, shape: str) -> None:
     task = TINY_TASKS[shape]
     x, _ = tiny_batch(task)
     for hparams in ({}, {"units": 24} if name != "transformer" else {"embed_dim": 24}):
-        resolved = zoo.registry.resolve_hparams(name, hparams)
+        resolved = zoo.resolve_hparams(name, hparams)
         model = zoo.build_model(name, task, **resolved)
         peer = build_peer(name, task, resolved, x)
         zoo_count = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
@@ -64,3 +64,15 @@ def test_bad_perf_input_is_one_line(argv: list[str], message: str, tmp_path, cap
     assert main(["perf", "--store", str(tmp_path / "s.sqlite"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_a_child_killed_by_a_signal_is_one_line(tmp_path) -> None:
+    from clean import one_line_error, seqzoo, user_env
+
+    env = user_env(tmp_path / "site", crash="benchmarks.perf.peers")
+    store = tmp_path / "s.sqlite"
+    line = one_line_error(seqzoo("perf", "--models", "gru", "--shapes", "speech", "--samples",
+                                 "32", "--repeats", "1", "--store", str(store), env=env),
+                          status=1)
+    assert line == "seqzoo: the tensorflow backend's peers run failed: killed by SIGSEGV"
+    assert not store.exists()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from benchmarks.quiet import is_native_log
+from benchmarks.cell.quiet import is_native_log
 
 NATIVE = [
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -30,7 +30,7 @@ def test_what_counts_as_a_native_log_line() -> None:
 def test_the_filter_drops_native_lines_and_keeps_the_rest() -> None:
     script = textwrap.dedent(f"""
         import os, sys
-        from benchmarks.quiet import filter_native_logs
+        from benchmarks.cell.quiet import filter_native_logs
         filter_native_logs()
         for line in {NATIVE + KEPT[:1]!r}:
             os.write(2, (line + "\\n").encode())  # as native code writes: straight to fd 2

@@ -12,9 +12,9 @@ import pytest
 from shapes import TINY_TASKS, tiny_batch
 
 import zoo
+from benchmarks.cell.harness import Budget, run_key
+from benchmarks.cell.settings import PRECISIONS, RunSettings, prepare, reset_precision
 from benchmarks.cli import main
-from benchmarks.harness import Budget, run_key
-from benchmarks.settings import PRECISIONS, RunSettings, prepare, reset_precision
 from results.store import Store
 
 
@@ -147,7 +147,7 @@ def test_several_steps_per_call_give_the_same_weights() -> None:
 
 
 def test_batch_timer_divides_a_call_by_the_batches_it_ran(monkeypatch) -> None:
-    import benchmarks.measure as measure
+    import benchmarks.cell.measure as measure
 
     clock = iter([0.0, 10.0, 14.0, 12.0, 20.0, 20.0, 28.0])
     monkeypatch.setattr(measure.time, "perf_counter", lambda: next(clock))

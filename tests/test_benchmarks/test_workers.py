@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from benchmarks.workers.slots import Slot, plan_slots
+from benchmarks.grids.workers.slots import Slot, plan_slots
 from results.schema import RESUME_KEY
 from results.store import Store
 
@@ -43,11 +43,11 @@ def sleepy_net(task, units=8):
 DRIVER = '''
 import sys
 from rich.console import Console
-from benchmarks.grid import Execution, plan_config, run_grid
-from benchmarks.harness import Budget
+from benchmarks.grids.plan import Execution, plan_config, run_grid
+from benchmarks.cell.harness import Budget
 from benchmarks.plugins import load_plugin
-from benchmarks.workers.pool import PoolSettings
-from benchmarks.workers.slots import plan_slots
+from benchmarks.grids.workers.pool import PoolSettings
+from benchmarks.grids.workers.slots import plan_slots
 from results.store import Store
 
 plugin, store_path, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
@@ -56,7 +56,8 @@ store = Store(store_path)
 budget = Budget(epochs=1, batch_size=32, max_train=128, max_eval=64)
 plan = []
 for model, hparams in CELLS:
-    plan += plan_config(model, "japanese_vowels", budget, hparams, [0], "t", store)
+    plan += plan_config(model, "japanese_vowels", budget, hparams, [0], "t", store,
+                        ("tensorflow", "cpu"))
 run_grid(plan, store, "t", Execution("tensorflow", "cpu", plugins=(plugin,)),
          PoolSettings(tuple(plan_slots(1, 0)), "tensorflow", timeout_s=timeout or None),
          Console())
@@ -223,7 +224,7 @@ def test_every_family_on_every_task_family_gives_the_same_metrics(tmp_path) -> N
 
 
 def test_slots_share_cores_and_pin_gpus(monkeypatch) -> None:
-    monkeypatch.setattr("benchmarks.workers.slots.cpu_cores", lambda: 16)
+    monkeypatch.setattr("benchmarks.grids.workers.slots.cpu_cores", lambda: 16)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert plan_slots(None, 0) == [Slot(0, 16)]
     assert [s.threads for s in plan_slots(4, 0)] == [4] * 4

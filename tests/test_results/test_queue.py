@@ -39,7 +39,8 @@ def test_same_rows_and_frames_on_both_dialects(tmp_path, postgres_url) -> None:
         store.put("tuning_trials", {"search_id": "s", "model": "m", "trial_id": "1",
                                     "status": "COMPLETED", "score": 0.5})
         store.add_dataset("mr_polarity", "fp", {"source": "x"})
-        assert store.completed() == {("lstm", "mr_polarity", s, "q", "h1") for s in range(3)}
+        assert store.completed() == {("lstm", "mr_polarity", s, "q", "h1", "tensorflow", "cpu")
+                                     for s in range(3)}
         assert store.datasets() == {"fp": {"source": "x"}}
         assert list(store.rows("tuning_trials")["status"]) == ["COMPLETED"]
         frames.append((store.runs().drop(columns=["started_at"]), store.rows("tuning_trials")))
@@ -213,7 +214,7 @@ def test_v3_store_file_is_migrated(tmp_path) -> None:
     runs = store.runs()
     assert list(runs["model"]) == ["gru"] and runs.loc[0, "accuracy"] == 0.7
     assert {"worker", "attempt", "threads", "gpu", "host_mib_at_start"} <= set(runs.columns)
-    assert store.completed() == {("gru", "mr_polarity", 0, "quick", "abc")}
+    assert store.completed() == {("gru", "mr_polarity", 0, "quick", "abc", "tensorflow", "cpu")}
     assert list(store.rows("tuning_trials")["status"]) == ["OK"]
     cell = _cells(1)[0]
     store.enqueue([cell])  # the queue table exists now

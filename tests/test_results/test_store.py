@@ -59,7 +59,7 @@ def test_completed_keys_only_ok(tmp_path) -> None:
     store = Store(tmp_path / "s.sqlite")
     store.add(_record(seed=0))
     store.add(_record(seed=1, status="failed", error="x"))
-    assert store.completed() == {("lstm", "mr_polarity", 0, "smoke", "abc")}
+    assert store.completed() == {("lstm", "mr_polarity", 0, "smoke", "abc", "tensorflow", "cpu")}
 
 
 def test_not_a_seqzoo_database(tmp_path) -> None:
