@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 STORE_HELP = ("results store: a SQLite file path, or a URL such as "
               "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
@@ -186,6 +186,14 @@ def worker_setup(args: argparse.Namespace) -> tuple[str, object, object]:
     pool = PoolSettings(tuple(slots), backend, lease_s=args.lease,
                         timeout_s=args.timeout_per_run, wait=getattr(args, "wait", False))
     return backend, device, pool
+
+
+def print_plan(out: Any, plan: list[Any], detail: Callable[[Any], str] = lambda p: "") -> None:
+    """``--dry-run``: one line per planned cell, ``skip`` (stored with status ok) or ``run``,
+    and what ``detail`` adds."""
+    for p in plan:
+        out.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
+                  f"{p.seed}{detail(p)}")
 
 
 def console() -> object:

@@ -9,6 +9,7 @@ import time
 from benchmarks.cli.args import (
     comma_list,
     console,
+    print_plan,
     run_settings,
     settings_flags,
     store_flag,
@@ -56,9 +57,7 @@ def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
               f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "
               f"{len(pool.slots)} worker(s) x {pool.slots[0].threads} threads")
     if args.dry_run:
-        for p in plan:
-            out.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
-                      f"{p.seed}")
+        print_plan(out, plan)
         return 0
     start = time.perf_counter()
     execution = Execution(backend, device.kind, plugins=plugin_references(args.plugin),

@@ -12,6 +12,7 @@ from benchmarks.cli.args import (
     comma_list,
     console,
     int_at_least,
+    print_plan,
     run_settings,
     seeds,
     settings_flags,
@@ -140,9 +141,7 @@ def run(req: RunRequest) -> int:
               f"({skipped} already in {store.path}), backend {backend}, device {device.kind} "
               f"({device.name}), {workers}")
     if req.dry_run:
-        for p in plan:
-            out.print(f"  {'skip' if p.done else 'run '} {p.model} / {p.dataset} / seed "
-                      f"{p.seed}  epochs={p.budget.epochs} batch={p.budget.batch_size}")
+        print_plan(out, plan, lambda p: f"  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
     if req.enqueue_only:
         cells = enqueue_grid(plan, store, req.suite, execution, req.max_attempts)

@@ -32,6 +32,10 @@ def test_every_command_on_a_backend_without_tensorflow(backend, tmp_path, prepar
               "--samples", "32", "--repeats", "1", "--store", store, "--csv",
               str(tmp_path / "peers.csv"), env=env))
     ok(seqzoo("report", "--store", store, "--out", str(tmp_path / "report"), env=env))
+    text = (tmp_path / "report" / "leaderboard.md").read_text()
+    for heading in ("## Memory length", "### adding: mse vs lag", "### Gradient flow",
+                    "## Scaling", "## Speed against PyTorch", "mingru"):
+        assert heading in text, heading
     runs = Store(store).runs()
     assert set(runs["status"]) == {"ok"}, runs[["suite", "model", "status", "error"]]
     assert set(runs["backend"]) == {backend}

@@ -78,6 +78,8 @@ def _seqzoo(*args: str) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow  # ~2 minutes; the default run sees both sweeps and their report sections on
+# JAX (test_backends_cli.py)
 def test_diagnose_and_scale_write_rows_and_the_report_has_both_sections(tmp_path) -> None:
     store, out = tmp_path / "s.sqlite", tmp_path / "report"
     _seqzoo("diagnose", "--task", "adding", "--lags", "8,16", "--models", "mingru",
