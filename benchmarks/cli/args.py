@@ -159,11 +159,11 @@ def store_flag(p: argparse.ArgumentParser) -> None:
 
 def worker_setup(args: argparse.Namespace) -> tuple[str, object, object]:
     """Backend, device and pool settings from the worker flags, checked before any store is
-    opened: (backend, DevicePlan, PoolSettings)."""
-    from benchmarks.cell.devices import select_backend
+    opened: (backend, DevicePlan, PoolSettings). ``args.backend`` is the backend that
+    :func:`benchmarks.cli.main` chose before Keras loaded."""
     from benchmarks.data.cache import data_root
 
-    backend = select_backend(args.backend)
+    backend = args.backend
     data_root()
     from benchmarks.cell.devices import select_device
     from benchmarks.grids.workers.pool import PoolSettings
