@@ -1,11 +1,13 @@
 """The execution settings measured fastest per backend and device, per model: XLA on or off,
-and how many batches one call of the compiled training step runs.
+how many batches one call of the compiled training step runs, and which scan form each linear
+recurrence runs.
 
 ``python -m benchmarks.perf.jit --write`` trains every registered model with
 ``jit_compile`` on and off, and ``python -m benchmarks.perf.execution --write`` with several
 ``steps_per_execution``, side by side in one process, on the quick suite's three task shapes;
-both write what they measured and chose to ``zoo/fast_settings.json``. A model, backend or
-device that the table does not hold keeps Keras's own choice.
+both write what they measured and chose to ``zoo/fast_settings.json``, as does
+``python -m benchmarks.perf.scans --write`` for the scan forms (:data:`zoo.scan.FORMS`). A
+model, backend or device that the table does not hold keeps Keras's own choice.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def measured_steps(name: str, backend: str, device: str) -> int | None:
     when it was measured; ``None`` where it was not."""
     entry = measured_entry(name, backend, device).get("execution")
     return None if entry is None else int(entry["steps_per_execution"])
+
+
+def measured_scan(kind: str, backend: str, device: str) -> str | None:
+    """The scan form that trained the ``kind`` mixer fastest on ``backend`` and ``device``
+    when it was measured; ``None`` where it was not."""
+    entry = measured_entry(kind, backend, device).get("scan")
+    return None if entry is None else str(entry["form"])
 
 
 def current_device() -> str:

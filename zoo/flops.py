@@ -4,8 +4,9 @@ Counts multiply-adds as 2 FLOPs over the matrix products that dominate cost: gat
 projections of RNN/LSTM/GRU cells; the Q/K/V/output projections, score and context products
 and feed-forward layers of transformer blocks; and, for the linear-recurrent blocks, their
 projections, MLP, causal convolution, and the scan's multiply-add per state element and step
-(S4D runs as an FFT convolution: ~2.5 n log2 n FLOPs per real FFT of length n, forward and
-inverse, plus the complex products; its kernel is built once per batch and not counted).
+(the mLSTM's parallel form adds its two T x T products; S4D runs as an FFT convolution:
+~2.5 n log2 n FLOPs per real FFT of length n, forward and inverse, plus the complex products;
+its kernel is built once per batch and not counted).
 Embeddings, norms, activations and heads are excluded; the figure is for comparing how cost
 grows with sequence length.
 """
@@ -16,8 +17,10 @@ import math
 
 import keras
 
+from zoo.gated import LRU, RGLRU
 from zoo.layers import TransformerBlock
 from zoo.linear_rnn import S4D, LinearRNNBlock, Mamba, MinRNN, fft_size
+from zoo.xlstm import MLSTM, SLSTM
 
 _GATES = {keras.layers.SimpleRNN: 1, keras.layers.LSTM: 4, keras.layers.GRU: 3}
 
@@ -37,9 +40,40 @@ def _block_flops(block: TransformerBlock, steps: int) -> int:
     return 2 * (projections + attention + feed_forward)
 
 
+def _mlp_flops(block: LinearRNNBlock, width: int) -> int:
+    """Per step: the GELU MLP's two products, or the gated MLP's three."""
+    if not block.mlp_ratio:
+        return 0
+    hidden = max(1, round(block.mlp_ratio * width))
+    return 2 * (3 if block.mlp_kind == "gated" else 2) * width * hidden
+
+
+def _gated_flops(mixer: object, width: int, steps: int) -> int:
+    """The newer mixers (:mod:`zoo.gated`, :mod:`zoo.xlstm`) over ``steps``."""
+    if isinstance(mixer, LRU):  # complex B and C, the complex scan, the GLU readout
+        states = mixer.d_state
+        return steps * 2 * (2 * width * states + 4 * states + 2 * states * width
+                            + width * 2 * width)
+    if isinstance(mixer, RGLRU):  # two input maps, conv, block-diagonal gates, scan, output
+        inner = mixer.a_param.shape[0]
+        per_step = (2 * width * inner + mixer.d_conv * inner + 2 * inner * inner // mixer.heads
+                    + 2 * inner + inner * width)
+        return steps * 2 * per_step
+    if isinstance(mixer, SLSTM):  # conv, four headwise input maps, headwise recurrence
+        size = width // mixer.heads
+        return steps * 2 * (mixer.d_conv * width + 4 * width * size + 4 * width * size)
+    assert isinstance(mixer, MLSTM)
+    inner = mixer.out_scale.shape[0]
+    per_step = (width * 2 * inner + mixer.d_conv * inner + 3 * inner * mixer.qkv_block
+                + 3 * inner * 2 * mixer.heads + inner * width)
+    return 2 * steps * per_step + 4 * steps * steps * inner  # q k^T and weights @ v: T x T
+
+
 def _linear_rnn_flops(block: LinearRNNBlock, steps: int) -> int:
-    mixer, width = block.mixer, block.norm.gamma.shape[0]
-    mlp = 2 * 2 * width * block.mlp_ratio * width if block.mlp_ratio else 0
+    mixer, width = block.mixer, block.norm.weights[0].shape[0]
+    mlp = _mlp_flops(block, width)
+    if isinstance(mixer, (LRU, RGLRU, SLSTM, MLSTM)):
+        return _gated_flops(mixer, width, steps) + steps * mlp
     if isinstance(mixer, MinRNN):
         per_step = 2 * width * mixer.proj.units + 2 * width
     elif isinstance(mixer, S4D):  # FFT convolution: real FFT in, products, inverse FFT

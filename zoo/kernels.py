@@ -10,11 +10,17 @@ fused kernel and fall back to the generic step loop when it does not apply:
   as the zoo's token data is;
 - JAX: LSTM only (``jax.experimental.rnn``; there is no fused GRU), and never with a mask;
 - PyTorch: LSTM and GRU, never with a mask.
+
+The mixer families (:mod:`zoo.linear_rnn`) run no Keras recurrent layer; for them the kernel
+is the form each mixer runs (:func:`mixer_forms`).
 """
 
 from __future__ import annotations
 
 import keras
+
+from zoo.linear_rnn import LinearRNNBlock
+from zoo.scan import FORMS
 
 _FUSED = (keras.layers.LSTM, keras.layers.GRU)
 
@@ -88,9 +94,21 @@ def _kernel(layer: keras.layers.Layer, backend: str, device: str, masked: bool) 
     return "cudnn" if not reasons else f"generic ({', '.join(reasons)})"
 
 
+def mixer_forms(model: keras.Model) -> dict[str, str]:
+    """Map each mixer block's name to how its mixer runs: ``scan:<form>`` for a linear scan
+    (:data:`zoo.scan.FORMS`), ``fft``, ``parallel`` (a quadratic form) or ``loop``."""
+    return {layer.name: (f"scan:{layer.mixer.form}" if layer.mixer.form in FORMS
+                         else layer.mixer.form)
+            for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, LinearRNNBlock)}
+
+
 def kernel_summary(model: keras.Model, backend: str | None = None, device: str = "gpu") -> str:
-    """One word for the leaderboard: ``cudnn``, ``generic``, ``mixed`` or ``none``."""
+    """One word for the leaderboard: ``cudnn``, ``generic`` or ``mixed`` for Keras's recurrent
+    layers; the mixers' forms (``scan:doubling``, ``loop+parallel``, ...) for the block
+    families; ``none`` for a model with neither."""
     kinds = {value.split(" ")[0] for value in recurrent_kernels(model, backend, device).values()}
-    if not kinds:
-        return "none"
-    return kinds.pop() if len(kinds) == 1 else "mixed"
+    if kinds:
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+    forms = sorted(set(mixer_forms(model).values()))
+    return "+".join(forms) if forms else "none"

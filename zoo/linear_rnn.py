@@ -1,12 +1,14 @@
-"""Parallel-in-time recurrent mixers and the residual block around them.
+"""The linear-recurrent mixers (minGRU, minLSTM, S4D, Mamba) and the residual block that every
+mixer of the zoo sits in.
 
 Shape legend: B batch, T steps, D model width, E = expand * D (Mamba's inner width), N state
 size per channel (S4D keeps N/2 complex pairs), K causal convolution width, R = ceil(D / 16)
 Mamba's step-size rank.
 
 Every mixer maps ``(B, T, D) -> (B, T, D)`` causally, in parallel over time (``call``): the
-input-dependent recurrences through :func:`zoo.scan.parallel_scan`, S4D (time-invariant) as
-the equivalent causal convolution with its kernel, by FFT, O(T log T). Each offers the same
+input-dependent recurrences through :func:`zoo.scan.linear_scan` in the form measured fastest
+for the backend and device (``scan="auto"``), S4D (time-invariant) as the equivalent causal
+convolution with its kernel, by FFT, O(T log T). Each offers the same
 computation one step at a time (``step``), O(1) in T, for streaming at batch 1. Because every
 mixer is causal, right-padded steps never change earlier outputs; the pooling after the blocks
 reads the mask.
@@ -23,7 +25,16 @@ reads the mask.
 - ``mamba`` (Gu & Dao 2023): ``x, z = in_proj(u)``; ``x = silu(causal_depthwise_conv(x))``;
   input-dependent ``dt = softplus(dt_proj(x W_dt))``, ``B_t = x W_B``, ``C_t = x W_C``;
   diagonal real ``A = -exp(A_log)`` (S4D-Real init ``1..N``); ``h = exp(dt A) h + dt B_t x``;
-  ``y = (C_t h + D x) * silu(z)``; ``out_proj``.
+  ``y = (C_t h + D x) * silu(z)``; ``out_proj``. Initialised as state-spaces'
+  ``mamba_simple.py``: ``dt_proj`` weight uniform in ``+-R^-0.5``, dt bias the inverse
+  softplus of steps log-uniform in ``[dt_min, dt_max]``, the convolution as PyTorch's
+  ``Conv1d`` (uniform in ``+-1/sqrt(K)``), ``A_log = log(1..N)``, ``D = 1``. Its sequential
+  form contracts the state with ``C_t`` inside the loop (state-spaces' ``selective_scan_ref``),
+  and its chunked form loops over chunks of 32 steps with a doubling scan inside each, so
+  neither builds a ``(B, T, E, N)`` tensor in the forward pass.
+
+The newer families' mixers live in :mod:`zoo.gated` (LRU, Hawk's RG-LRU) and :mod:`zoo.xlstm`
+(mLSTM, sLSTM); :class:`LinearRNNBlock` takes any of them by ``kind``.
 """
 
 from __future__ import annotations
@@ -36,10 +47,18 @@ import numpy as np
 from keras import ops
 
 from zoo.checks import one_of
-from zoo.scan import parallel_scan
+from zoo.gated import LRU, RGLRU
+from zoo.loop import scan_outputs
+from zoo.mixer import CausalConv, Mixer, dense, scan_form
+from zoo.scan import linear_scan
+from zoo.xlstm import MLSTM, SLSTM
 
-KINDS = ("mingru", "minlstm", "s4d", "mamba")
+KINDS = ("mingru", "minlstm", "s4d", "mamba", "lru", "hawk", "mlstm", "slstm")
 S4D_INITS = ("lin", "inv")
+NORMS = ("layer", "rms")
+#: the steps per chunk of Mamba's chunked form
+CHUNK = 32
+MLPS = ("gelu", "gated")
 
 
 def fft_size(steps: int) -> int:
@@ -48,37 +67,24 @@ def fft_size(steps: int) -> int:
     return 1 << (2 * steps - 1).bit_length()
 
 
-def _dense(units: int, name: str, bias: bool = True) -> keras.layers.Dense:
-    return keras.layers.Dense(units, use_bias=bias, name=name)
+class MinRNN(Mixer):
+    """minGRU or minLSTM over width ``D`` (its hidden size is the model width).
 
+    Args:
+        cell: ``mingru`` or ``minlstm``.
+        scan: the scan form (:data:`zoo.scan.FORMS`), or ``auto`` for the measured fastest.
+    """
 
-class _Mixer(keras.layers.Layer):
-    """A causal sequence mixer with a parallel ``call`` and a streaming ``step``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.supports_masking = True  # causal: right padding never reaches a real step
-
-    def initial_state(self, batch: int) -> tuple[Any, ...]:
-        """The state before the first step."""
-        raise NotImplementedError
-
-    def step(self, x: Any, state: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
-        """``(B, D)`` input of one step -> ``(B, D)`` output and the next state."""
-        raise NotImplementedError
-
-
-class MinRNN(_Mixer):
-    """minGRU or minLSTM over width ``D`` (its hidden size is the model width)."""
-
-    def __init__(self, cell: str = "mingru", **kwargs: Any) -> None:
+    def __init__(self, cell: str = "mingru", scan: str = "auto", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cell = one_of("cell", cell, ("mingru", "minlstm"))
+        self.scan = scan
+        self.form = scan_form(self.cell, scan)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         width = input_shape[-1]
         gates = 2 if self.cell == "mingru" else 3  # [z, h~] or [f, i, h~]
-        self.proj = _dense(gates * width, "gates")
+        self.proj = dense(gates * width, "gates")
         self.proj.build(input_shape)
 
     def _coefficients(self, x: Any) -> tuple[Any, Any]:
@@ -92,7 +98,7 @@ class MinRNN(_Mixer):
         return f / total, i / total * parts[2]
 
     def call(self, x: Any) -> Any:
-        return parallel_scan(*self._coefficients(x))
+        return linear_scan(*self._coefficients(x), form=self.form)
 
     def initial_state(self, batch: int) -> tuple[Any, ...]:
         return (ops.zeros((batch, self.proj.units // (2 if self.cell == "mingru" else 3))),)
@@ -103,10 +109,10 @@ class MinRNN(_Mixer):
         return h, (h,)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "cell": self.cell}
+        return {**super().get_config(), "cell": self.cell, "scan": self.scan}
 
 
-class S4D(_Mixer):
+class S4D(Mixer):
     """Diagonal state-space layer: ``D`` independent complex SSMs of state size ``d_state``.
 
     Args:
@@ -120,6 +126,8 @@ class S4D(_Mixer):
         super().__init__(**kwargs)
         self.d_state, self.init = d_state, one_of("init", init, S4D_INITS)
         self.dt_min, self.dt_max = dt_min, dt_max
+
+    form = "fft"
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         width, pairs = input_shape[-1], max(1, self.d_state // 2)
@@ -138,7 +146,7 @@ class S4D(_Mixer):
         self.c = self.add_weight(name="c", shape=(2, width, pairs),
                                  initializer=keras.initializers.RandomNormal(stddev=0.5 ** 0.5))
         self.skip = self.add_weight(name="skip", shape=(width,), initializer="ones")
-        self.out = _dense(2 * width, "glu")
+        self.out = dense(2 * width, "glu")
         self.out.build(input_shape)
 
     def _discrete(self) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -205,7 +213,7 @@ class S4D(_Mixer):
                 "dt_min": self.dt_min, "dt_max": self.dt_max}
 
 
-class Mamba(_Mixer):
+class Mamba(Mixer):
     """The selective SSM mixer of a Mamba block.
 
     Args:
@@ -213,33 +221,38 @@ class Mamba(_Mixer):
         expand: E / D, the inner width factor.
         d_conv: K, the causal depthwise convolution width.
         dt_min, dt_max: the range of the initial step sizes (log-uniform).
+        scan: the scan form (:data:`zoo.scan.FORMS`), or ``auto`` for the measured fastest.
     """
 
     def __init__(self, d_state: int = 16, expand: int = 2, d_conv: int = 4,
-                 dt_min: float = 1e-3, dt_max: float = 1e-1, **kwargs: Any) -> None:
+                 dt_min: float = 1e-3, dt_max: float = 1e-1, scan: str = "auto",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.d_state, self.expand, self.d_conv = d_state, expand, d_conv
-        self.dt_min, self.dt_max = dt_min, dt_max
+        self.dt_min, self.dt_max, self.scan = dt_min, dt_max, scan
+        self.form = scan_form("mamba", scan)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         width = input_shape[-1]
         inner, rank = self.expand * width, math.ceil(width / 16)
         self.rank = rank
-        self.in_proj = _dense(2 * inner, "in_proj", bias=False)
+        self.in_proj = dense(2 * inner, "in_proj", bias=False)
         self.in_proj.build(input_shape)
-        self.conv_w = self.add_weight(name="conv_w", shape=(self.d_conv, inner))
-        self.conv_b = self.add_weight(name="conv_b", shape=(inner,), initializer="zeros")
-        self.x_proj = _dense(rank + 2 * self.d_state, "x_proj", bias=False)
+        bound = 1.0 / math.sqrt(self.d_conv)  # PyTorch Conv1d's default, fan_in = K
+        uniform = keras.initializers.RandomUniform(-bound, bound)
+        self.conv = CausalConv(self, self.d_conv, inner, uniform, uniform)
+        self.x_proj = dense(rank + 2 * self.d_state, "x_proj", bias=False)
         self.x_proj.build((None, inner))
-        self.dt_proj = keras.layers.Dense(inner, name="dt_proj",
-                                          bias_initializer=self._dt_bias)
+        self.dt_proj = keras.layers.Dense(
+            inner, name="dt_proj", bias_initializer=self._dt_bias,
+            kernel_initializer=keras.initializers.RandomUniform(-rank ** -0.5, rank ** -0.5))
         self.dt_proj.build((None, rank))
         self.a_log = self.add_weight(name="a_log", shape=(inner, self.d_state),
                                      initializer=keras.initializers.Constant(np.log(np.tile(
                                          np.arange(1, self.d_state + 1, dtype="float32"),
                                          (inner, 1)))))
         self.skip = self.add_weight(name="skip", shape=(inner,), initializer="ones")
-        self.out_proj = _dense(width, "out_proj", bias=False)
+        self.out_proj = dense(width, "out_proj", bias=False)
         self.out_proj.build((None, inner))
 
     def _dt_bias(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
@@ -248,89 +261,159 @@ class Mamba(_Mixer):
         return ops.cast(dt + ops.log(-ops.expm1(-dt)), dtype or "float32")
 
     def _selective(self, x: Any) -> tuple[Any, Any, Any]:
-        """``(A_bar, B_bar x, C)`` for conv outputs ``x`` of ``(..., E)``: decays and inputs
-        of ``(..., E, N)``, readout ``(..., N)``."""
+        """Step sizes ``(..., E)``, ``B`` and ``C`` ``(..., N)`` from conv outputs ``x``."""
         dt_raw, b, c = ops.split(self.x_proj(x), [self.rank, self.rank + self.d_state], -1)
-        dt = ops.expand_dims(ops.softplus(self.dt_proj(dt_raw)), -1)
-        a_bar = ops.exp(dt * -ops.exp(self.a_log))
-        return a_bar, dt * ops.expand_dims(b, -2) * ops.expand_dims(x, -1), c
+        return ops.softplus(self.dt_proj(dt_raw)), b, c
 
-    def _output(self, h: Any, c: Any, x: Any, z: Any) -> Any:
-        y = ops.sum(h * ops.expand_dims(c, -2), axis=-1) + self.skip * x
-        return self.out_proj(y * ops.silu(z))
+    def _update(self, h: Any, dt: Any, b: Any, x: Any) -> Any:
+        """``exp(dt A) h + dt B x`` for one step (or broadcast over a time axis)."""
+        delta = ops.expand_dims(dt, -1)
+        return ops.exp(delta * -ops.exp(self.a_log)) * h + delta * ops.expand_dims(
+            b, -2) * ops.expand_dims(x, -1)
+
+    def _contract(self, h: Any, c: Any) -> Any:
+        return ops.sum(h * ops.expand_dims(c, -2), axis=-1)
+
+    def _loop(self, dt: Any, b: Any, c: Any, x: Any) -> Any:
+        """The sequential form: ``C_t h_t`` inside the loop, one ``(B, E, N)`` state."""
+
+        def step(h: Any, xs: tuple[Any, ...]) -> tuple[Any, Any]:
+            dt_t, b_t, c_t, x_t = xs
+            h = self._update(h, dt_t, b_t, x_t)
+            return h, self._contract(h, c_t)
+
+        h0 = ops.zeros((ops.shape(x)[0], x.shape[-1], self.d_state), dtype=x.dtype)
+        _, y = scan_outputs(step, h0, tuple(ops.moveaxis(p, 1, 0) for p in (dt, b, c, x)))
+        return ops.moveaxis(y, 0, 1)
+
+    def _chunked(self, dt: Any, b: Any, c: Any, x: Any) -> Any:
+        """The chunked form: a loop over chunks of :data:`CHUNK` steps, a doubling scan inside
+        each from the carried state, contracted with ``C`` there; only one chunk's
+        ``(B, Q, E, N)`` states exist at a time in the forward pass."""
+        steps = x.shape[1]
+        size = min(CHUNK, 1 << max(0, (steps - 1).bit_length()))
+        chunks = -(-steps // size)
+        tail = [(0, 0), (0, chunks * size - steps), (0, 0)]  # dt = 0 past the end: no change
+
+        def fold(p: Any) -> Any:  # (B, T, F) -> (C, B, Q, F)
+            p = ops.reshape(ops.pad(p, tail), (-1, chunks, size, p.shape[-1]))
+            return ops.moveaxis(p, 1, 0)
+
+        def step(h: Any, xs: tuple[Any, ...]) -> tuple[Any, Any]:
+            dt_c, b_c, c_c, x_c = xs
+            delta = ops.expand_dims(dt_c, -1)
+            a_bar = ops.exp(delta * -ops.exp(self.a_log))
+            bx = delta * ops.expand_dims(b_c, -2) * ops.expand_dims(x_c, -1)
+            states = linear_scan(a_bar, bx, initial=h)
+            return states[:, -1], self._contract(states, c_c)
+
+        h0 = ops.zeros((ops.shape(x)[0], x.shape[-1], self.d_state), dtype=x.dtype)
+        _, y = scan_outputs(step, h0, tuple(fold(p) for p in (dt, b, c, x)))  # (C, B, Q, E)
+        y = ops.reshape(ops.moveaxis(y, 0, 1), (-1, chunks * size, x.shape[-1]))
+        return y[:, :steps]
+
+    def _output(self, y: Any, x: Any, z: Any) -> Any:
+        return self.out_proj((y + self.skip * x) * ops.silu(z))
 
     def call(self, u: Any) -> Any:
         x, z = ops.split(self.in_proj(u), 2, axis=-1)
-        steps = x.shape[1]
-        padded = ops.pad(x, [(0, 0), (self.d_conv - 1, 0), (0, 0)])
-        conv = sum(padded[:, k:k + steps] * self.conv_w[k] for k in range(self.d_conv))
-        x = ops.silu(conv + self.conv_b)
-        a_bar, bx, c = self._selective(x)
-        return self._output(parallel_scan(a_bar, bx), c, x, z)
+        x = ops.silu(self.conv(x))
+        dt, b, c = self._selective(x)
+        if self.form in ("sequential", "chunked"):
+            form = self._loop if self.form == "sequential" else self._chunked
+            return self._output(form(dt, b, c, x), x, z)
+        delta = ops.expand_dims(dt, -1)
+        a_bar = ops.exp(delta * -ops.exp(self.a_log))
+        bx = delta * ops.expand_dims(b, -2) * ops.expand_dims(x, -1)
+        return self._output(self._contract(linear_scan(a_bar, bx, form=self.form), c), x, z)
 
     def initial_state(self, batch: int) -> tuple[Any, ...]:
         inner = self.skip.shape[0]
-        return (ops.zeros((batch, self.d_conv - 1, inner)),
-                ops.zeros((batch, inner, self.d_state)))
+        return self.conv.initial_state(batch), ops.zeros((batch, inner, self.d_state))
 
     def step(self, u: Any, state: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
         x, z = ops.split(self.in_proj(u), 2, axis=-1)
-        window = ops.concatenate([state[0], ops.expand_dims(x, 1)], axis=1)  # (B, K, E)
-        x = ops.silu(ops.sum(window * self.conv_w, axis=1) + self.conv_b)
-        a_bar, bx, c = self._selective(x)
-        h = a_bar * state[1] + bx
-        return self._output(h, c, x, z), (window[:, 1:], h)
+        x, window = self.conv.step(x, state[0])
+        x = ops.silu(x)
+        dt, b, c = self._selective(x)
+        h = self._update(state[1], dt, b, x)
+        return self._output(self._contract(h, c), x, z), (window, h)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "d_state": self.d_state, "expand": self.expand,
-                "d_conv": self.d_conv, "dt_min": self.dt_min, "dt_max": self.dt_max}
+                "d_conv": self.d_conv, "dt_min": self.dt_min, "dt_max": self.dt_max,
+                "scan": self.scan}
+
+
+#: each kind's mixer class; S4D's FFT convolution has no 16-bit kernel, so it stays float32
+MIXERS: dict[str, type[Mixer]] = {"mingru": MinRNN, "minlstm": MinRNN, "s4d": S4D,
+                                  "mamba": Mamba, "lru": LRU, "hawk": RGLRU, "mlstm": MLSTM,
+                                  "slstm": SLSTM}
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
 class LinearRNNBlock(keras.layers.Layer):
-    """Pre-norm residual block: ``x + drop(mixer(LN(x)))``, then, with ``mlp_ratio > 0``,
-    ``x + drop(MLP(LN(x)))`` (GELU, hidden ``mlp_ratio * D``).
+    """Pre-norm residual block: ``x + drop(mixer(norm(x)))``, then, with ``mlp_ratio > 0``,
+    ``x + drop(MLP(norm(x)))``.
 
     Args:
-        kind: ``mingru``, ``minlstm``, ``s4d`` or ``mamba``.
-        mixer: the mixer's own arguments (see :class:`MinRNN`, :class:`S4D`, :class:`Mamba`).
+        kind: one of :data:`KINDS`.
+        mixer: the mixer's own arguments (see :data:`MIXERS`).
         mlp_ratio: the MLP's hidden width over D (0: no MLP).
         dropout: after the mixer and the MLP.
+        norm: ``layer`` (LayerNorm) or ``rms`` (RMSNorm, as Griffin's blocks).
+        mlp: ``gelu`` (``W2 gelu(W1 x)``) or ``gated`` (``W3 (gelu(W1 x) * W2 x)``, as
+            Griffin's MLP block and xLSTM's post-up-projection).
     """
 
-    def __init__(self, kind: str, mixer: dict[str, Any] | None = None, mlp_ratio: int = 0,
-                 dropout: float = 0.0, **kwargs: Any) -> None:
+    def __init__(self, kind: str, mixer: dict[str, Any] | None = None,
+                 mlp_ratio: float = 0, dropout: float = 0.0, norm: str = "layer",
+                 mlp: str = "gelu", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kind, self.mixer_args = one_of("kind", kind, KINDS), dict(mixer or {})
         self.mlp_ratio, self.dropout = mlp_ratio, dropout
+        self.norm_kind, self.mlp_kind = one_of("norm", norm, NORMS), one_of("mlp", mlp, MLPS)
         self.supports_masking = True
+
+    def _norm(self, name: str) -> keras.layers.Layer:
+        if self.norm_kind == "rms":
+            norm = keras.layers.RMSNormalization(epsilon=1e-6, name=name)
+            norm.supports_masking = True  # per step: a mask passes through unchanged
+            return norm
+        return keras.layers.LayerNormalization(epsilon=1e-5, name=name)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         width = input_shape[-1]
-        self.norm = keras.layers.LayerNormalization(epsilon=1e-5, name="norm")
+        self.norm = self._norm("norm")
         self.norm.build(input_shape)
+        args = dict(self.mixer_args)
         if self.kind in ("mingru", "minlstm"):
-            self.mixer = MinRNN(self.kind, name="mixer", **self.mixer_args)
-        else:
-            # S4D's FFT convolution has no 16-bit kernel: it stays float32 under a mixed policy
-            precision = {"dtype": "float32"} if self.kind == "s4d" else {}
-            self.mixer = {"s4d": S4D, "mamba": Mamba}[self.kind](name="mixer", **precision,
-                                                                 **self.mixer_args)
+            args["cell"] = self.kind
+        if self.kind == "s4d":
+            args["dtype"] = "float32"
+        self.mixer = MIXERS[self.kind](name="mixer", **args)
         self.mixer.build(input_shape)
         self.drop = keras.layers.Dropout(self.dropout)
         if self.mlp_ratio:
-            self.mlp_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="mlp_norm")
+            hidden = max(1, round(self.mlp_ratio * width))
+            gated = self.mlp_kind == "gated"
+            self.mlp_norm = self._norm("mlp_norm")
             self.mlp_norm.build(input_shape)
-            self.mlp_in = keras.layers.Dense(self.mlp_ratio * width, activation="gelu",
+            self.mlp_in = keras.layers.Dense((2 if gated else 1) * hidden,
+                                             activation=None if gated else "gelu",
                                              name="mlp_in")
             self.mlp_in.build(input_shape)
             self.mlp_out = keras.layers.Dense(width, name="mlp_out")
-            self.mlp_out.build((*input_shape[:-1], self.mlp_ratio * width))
+            self.mlp_out.build((*input_shape[:-1], hidden))
 
     def _mlp(self, x: Any, training: bool | None) -> Any:
         if not self.mlp_ratio:
             return x
-        return x + self.drop(self.mlp_out(self.mlp_in(self.mlp_norm(x))), training=training)
+        hidden = self.mlp_in(self.mlp_norm(x))
+        if self.mlp_kind == "gated":
+            gate, value = ops.split(hidden, 2, axis=-1)
+            hidden = ops.gelu(gate) * value
+        return x + self.drop(self.mlp_out(hidden), training=training)
 
     def call(self, x: Any, mask: Any = None, training: bool | None = None) -> Any:
         x = x + self.drop(self.mixer(self.norm(x)), training=training)
@@ -350,4 +433,5 @@ class LinearRNNBlock(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "kind": self.kind, "mixer": self.mixer_args,
-                "mlp_ratio": self.mlp_ratio, "dropout": self.dropout}
+                "mlp_ratio": self.mlp_ratio, "dropout": self.dropout,
+                "norm": self.norm_kind, "mlp": self.mlp_kind}

@@ -1,6 +1,6 @@
-"""The parallel scan and the linear-recurrent mixers: parallel form vs a sequential reference,
-streaming steps vs the parallel model, finite gradients at T = 4,096, FLOPs linear in T; the
-same checks on JAX in a subprocess."""
+"""The scans and every mixer: each scan form vs a NumPy loop, streaming steps vs the parallel
+model, finite gradients at T = 4,096, FLOPs growing as each algorithm does; the same checks on
+JAX in a subprocess (PyTorch: ``test_torch_backend.py``)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,34 @@ from shapes import TINY_TASKS, tiny_batch
 import zoo
 from zoo.flops import forward_flops
 from zoo.linear_rnn import KINDS, LinearRNNBlock
-from zoo.scan import parallel_scan, reference_scan
+from zoo.scan import FORMS, linear_scan
 from zoo.streaming import Streamer
 
-LINEAR = ["mingru", "minlstm", "s4d", "mamba"]
+#: every model id built of mixer blocks (registry-generated: a new mixer family joins)
+LINEAR = [name for name in zoo.list_models()
+          if zoo.get_model_info(name).module.endswith((".modern", ".gated"))]
 BLOCK_ARGS = {"mingru": {}, "minlstm": {"mlp_ratio": 2}, "s4d": {"mixer": {"d_state": 8}},
-              "mamba": {"mixer": {"d_state": 4, "expand": 2}}}
+              "mamba": {"mixer": {"d_state": 4, "expand": 2}},
+              "lru": {"mixer": {"d_state": 5}, "mlp_ratio": 2},
+              "hawk": {"mixer": {"heads": 2}, "mlp_ratio": 3, "mlp": "gated", "norm": "rms"},
+              "mlstm": {"mixer": {"heads": 2}},
+              "slstm": {"mixer": {"heads": 2}, "mlp_ratio": 4 / 3, "mlp": "gated"}}
+#: the mixers that run a linear scan, with each form
+SCANNED = [(kind, form) for kind in ("mingru", "minlstm", "mamba", "lru", "hawk")
+           for form in FORMS]
+
+
+def numpy_scan(a, b, initial=None):
+    """``h_t = a_t h_{t-1} + b_t``, one step at a time (complex where given pairs)."""
+    if isinstance(b, tuple):
+        a, b = a[0] + 1j * a[1], b[0] + 1j * b[1]
+        initial = None if initial is None else initial[0] + 1j * initial[1]
+    h = np.zeros_like(b[:, 0]) if initial is None else initial
+    out = []
+    for t in range(b.shape[1]):
+        h = a[:, t] * h + b[:, t]
+        out.append(h)
+    return np.stack(out, 1)
 
 
 def _random_terms(rng: np.random.Generator, steps: int, complex_: bool):
@@ -38,21 +60,42 @@ def _random_terms(rng: np.random.Generator, steps: int, complex_: bool):
             rng.normal(size=(3, 4, 2)).astype("float32"))
 
 
+def check_forms(rng: np.random.Generator, steps: int, complex_: bool) -> None:
+    """Every scan form equals the NumPy loop, from a zero and from a given state."""
+    a, b, h0 = _random_terms(rng, steps, complex_)
+
+    def tensor(term):
+        if isinstance(term, tuple):
+            return tuple(keras.ops.convert_to_tensor(p) for p in term)
+        return None if term is None else keras.ops.convert_to_tensor(term)
+
+    for initial in (None, h0):
+        expected = numpy_scan(a, b, initial)
+        for form in FORMS:
+            got = linear_scan(tensor(a), tensor(b), tensor(initial), form=form)
+            numpy = keras.ops.convert_to_numpy
+            got = numpy(got[0]) + 1j * numpy(got[1]) if complex_ else numpy(got)
+            np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5, err_msg=form)
+
+
 @pytest.mark.parametrize("steps", [1, 2, 7, 64, 100])
 @pytest.mark.parametrize("complex_", [False, True])
-def test_parallel_scan_equals_the_sequential_reference(steps, complex_) -> None:
-    a, b, h0 = _random_terms(np.random.default_rng(steps), steps, complex_)
-    for initial in (None, h0):
-        fast, slow = parallel_scan(a, b, initial), reference_scan(a, b, initial)
-        for x, y in zip(*((fast, slow) if complex_ else ((fast,), (slow,))), strict=True):
-            np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=1e-5, rtol=1e-5)
+def test_every_scan_form_equals_the_numpy_loop(steps, complex_) -> None:
+    check_forms(np.random.default_rng(steps), steps, complex_)
 
 
-def _block(kind: str, width: int = 6) -> LinearRNNBlock:
+def _block(kind: str, width: int = 6, scan: str | None = None) -> LinearRNNBlock:
     keras.utils.set_random_seed(1)
-    block = LinearRNNBlock(kind, **BLOCK_ARGS[kind])
+    args = dict(BLOCK_ARGS[kind])
+    if scan:
+        args["mixer"] = {**args.get("mixer", {}), "scan": scan}
+    block = LinearRNNBlock(kind, **args)
     block.build((None, None, width))
     return block
+
+
+def test_every_kind_has_block_arguments() -> None:
+    assert set(BLOCK_ARGS) == set(KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -65,6 +108,14 @@ def test_streaming_step_equals_the_parallel_form(kind) -> None:
         y, state = block.step(x[:, t], state)
         steps.append(np.asarray(y))
     np.testing.assert_allclose(np.stack(steps, axis=1), parallel, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize(("kind", "form"), SCANNED)
+def test_each_form_of_a_mixer_gives_the_same_output(kind, form) -> None:
+    x = np.random.default_rng(0).normal(size=(2, 37, 6)).astype("float32")
+    reference = np.asarray(_block(kind, scan="sequential")(x))
+    np.testing.assert_allclose(np.asarray(_block(kind, scan=form)(x)), reference, atol=1e-5,
+                               rtol=1e-4)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -112,7 +163,10 @@ def test_flops_are_counted_and_grow_as_the_algorithm_does(name) -> None:
     assert flops(16) > 0
     if name == "s4d":  # FFT convolution: T log T
         assert 2 * flops(16) < flops(32) < 2.5 * flops(16)
-    else:  # scans: linear
+    elif name in ("mlstm", "xlstm"):  # the parallel form's T x T products
+        assert 2 * flops(16) < flops(32) and flops(64) - 2 * flops(32) > 2 * (
+            flops(32) - 2 * flops(16))
+    else:  # scans and loops: linear
         assert flops(32) == 2 * flops(16)
 
 
@@ -129,42 +183,42 @@ def test_modern_hyperparameters_are_checked() -> None:
                                               num_features=3, num_outputs=2))
 
 
-JAX_SCRIPT = textwrap.dedent(
+BACKEND_SCRIPT = textwrap.dedent(
     """
     import os, sys
     import keras, numpy as np
-    assert keras.backend.backend() == "jax"
+    assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
     sys.path.insert(0, os.environ["SEQZOO_TESTS"])
-    from test_zoo.test_linear_rnn import _random_terms, BLOCK_ARGS
-    from zoo.linear_rnn import KINDS, LinearRNNBlock
-    from zoo.scan import parallel_scan, reference_scan
+    from test_zoo.test_linear_rnn import check_forms, BLOCK_ARGS, SCANNED, _block
+    from zoo.linear_rnn import KINDS
+    numpy = keras.ops.convert_to_numpy
     rng = np.random.default_rng(0)
     for complex_ in (False, True):
         for steps in (1, 7, 100):
-            a, b, h0 = _random_terms(rng, steps, complex_)
-            fast, slow = parallel_scan(a, b, h0), reference_scan(a, b, h0)
-            pairs = zip(fast, slow) if complex_ else [(fast, slow)]
-            for x, y in pairs:
-                np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=1e-5, rtol=1e-5)
+            check_forms(rng, steps, complex_)
+    x = rng.normal(size=(2, 19, 6)).astype("float32")
+    for kind, form in SCANNED:
+        reference = numpy(_block(kind, scan="sequential")(x))
+        np.testing.assert_allclose(numpy(_block(kind, scan=form)(x)), reference,
+                                   atol=1e-5, rtol=1e-4, err_msg=f"{kind} {form}")
     for kind in KINDS:
-        keras.utils.set_random_seed(1)
-        block = LinearRNNBlock(kind, **BLOCK_ARGS[kind])
-        block.build((None, None, 6))
-        x = rng.normal(size=(2, 19, 6)).astype("float32")
+        block = _block(kind)
         state, ys = block.initial_state(2), []
         for t in range(19):
-            y, state = block.step(x[:, t], state)
-            ys.append(np.asarray(y))
-        np.testing.assert_allclose(np.stack(ys, 1), np.asarray(block(x)), atol=1e-5, rtol=1e-4)
+            y, state = block.step(keras.ops.convert_to_tensor(x[:, t]), state)
+            ys.append(numpy(y))
+        np.testing.assert_allclose(np.stack(ys, 1), numpy(block(x)), atol=1e-5, rtol=1e-4,
+                                   err_msg=kind)
     print("OK")
     """
 )
 
 
-def test_scan_and_steps_on_jax() -> None:
-    pytest.importorskip("jax")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_scan_forms_and_steps_on_other_backends(backend: str) -> None:
+    pytest.importorskip(backend)
+    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu",
            "SEQZOO_TESTS": os.path.dirname(os.path.dirname(__file__))}
-    proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", BACKEND_SCRIPT], env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-3000:]

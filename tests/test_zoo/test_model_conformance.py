@@ -76,13 +76,24 @@ def test_info_is_complete(name: str) -> None:
     assert info.search_space is not None
 
 
-def test_eleven_families_registered() -> None:
+def test_fourteen_families_registered() -> None:
     expected = {"rnn", "lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm", "transformer",
-                "mingru", "minlstm", "s4d", "mamba"}
+                "mingru", "minlstm", "s4d", "mamba", "mlstm", "slstm", "xlstm", "hawk", "lru"}
     assert expected <= set(zoo.list_models())
-    assert len({zoo.get_model_info(n).family for n in expected}) == 11
-    assert zoo.list_models("*lstm*") == ["attention_lstm", "bilstm", "lstm", "minlstm",
-                                         "stacked_lstm"]
+    assert len({zoo.get_model_info(n).family for n in expected}) == 14
+    assert zoo.list_models("*lstm*") == ["attention_lstm", "bilstm", "lstm", "minlstm", "mlstm",
+                                         "slstm", "stacked_lstm", "xlstm"]
+
+
+def test_xlstm_mixes_blocks_in_the_given_ratio() -> None:
+    task = TINY_TASKS["frames->classes"]
+    kinds = [layer.kind for layer in zoo.build_model("xlstm", task, depth=8, ratio="3:1").layers
+             if hasattr(layer, "mixer_args")]
+    assert kinds == ["mlstm"] * 3 + ["slstm"] + ["mlstm"] * 3 + ["slstm"]
+    assert zoo.kernel_summary(zoo.build_model("xlstm", task), device="cpu") == "loop+parallel"
+    for bad in ("3", "a:b", "-1:2", "0:0"):
+        with pytest.raises(ValueError, match=f"ratio='{bad}' is not allowed"):
+            zoo.build_model("xlstm", task, ratio=bad)
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "stacked_lstm", "attention_lstm"])

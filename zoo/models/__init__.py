@@ -1,5 +1,5 @@
 """Model families; importing this package registers every model id."""
 
-from zoo.models import attention_lstm, modern, recurrent, transformer
+from zoo.models import attention_lstm, gated, modern, recurrent, transformer
 
-__all__ = ["attention_lstm", "modern", "recurrent", "transformer"]
+__all__ = ["attention_lstm", "gated", "modern", "recurrent", "transformer"]

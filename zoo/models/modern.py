@@ -2,7 +2,8 @@
 
 Each is a stack of :class:`zoo.linear_rnn.LinearRNNBlock` (pre-norm residual blocks around
 the family's mixer), a final LayerNorm, and the masked mean + last-step pooling the
-transformer uses, built by one private function; a variant is its arguments.
+transformer uses, built by :func:`create_block_stack`; a variant is its arguments. The newer
+gated families (xLSTM, Hawk, LRU) are built the same way in :mod:`zoo.models.gated`.
 """
 
 from __future__ import annotations
@@ -16,31 +17,45 @@ from zoo.layers import LastStepPooling, MaskedMeanPooling
 from zoo.linear_rnn import S4D_INITS, LinearRNNBlock
 from zoo.model import build_sequence_model
 from zoo.registry import register_model
+from zoo.scan import FORMS
 from zoo.task import TaskSpec
 
 FENG = "Feng et al. 2024, Were RNNs All We Needed? (arXiv 2410.01201)"
 
 
-def _create_linear_rnn(task: TaskSpec, name: str, *, kind: str, embed_dim: int, depth: int,
-                       dropout: float, mlp_ratio: int = 0,
-                       mixer: dict[str, Any] | None = None) -> keras.Model:
-    positive_int("depth", depth)
+def create_block_stack(task: TaskSpec, name: str, blocks: list[dict[str, Any]], *,
+                       embed_dim: int, dropout: float) -> keras.Model:
+    """A stack of :class:`LinearRNNBlock` (one per dict of its arguments), a final LayerNorm,
+    and the masked mean + last-step pooling; every mixer family of the zoo is built by it."""
     rate("dropout", dropout)
-    if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, int) or mlp_ratio < 0:
-        raise ValueError(f"mlp_ratio must be a non-negative integer, got {mlp_ratio!r}")
     if task.seq_len is None:
-        raise ValueError(f"{name} needs a fixed seq_len (its parallel scan is built for one "
+        raise ValueError(f"{name} needs a fixed seq_len (its parallel form is built for one "
                          "length); give TaskSpec(seq_len=...)")
 
     def backbone(x: Any, mask: Any) -> Any:
-        for i in range(depth):
-            x = LinearRNNBlock(kind, mixer, mlp_ratio, dropout, name=f"block_{i}")(x, mask=mask)
+        for i, block in enumerate(blocks):
+            x = LinearRNNBlock(**block, dropout=dropout, name=f"block_{i}")(x, mask=mask)
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
         return keras.layers.Concatenate(name="pool")([
             MaskedMeanPooling(name="mean_pool")(x, mask=mask),
             LastStepPooling(name="last_pool")(x, mask=mask)])
 
     return build_sequence_model(task, backbone, embed_dim=embed_dim, dropout=dropout, name=name)
+
+
+def _create_linear_rnn(task: TaskSpec, name: str, *, kind: str, embed_dim: int, depth: int,
+                       dropout: float, mlp_ratio: int = 0,
+                       mixer: dict[str, Any] | None = None) -> keras.Model:
+    positive_int("depth", depth)
+    if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, int) or mlp_ratio < 0:
+        raise ValueError(f"mlp_ratio must be a non-negative integer, got {mlp_ratio!r}")
+    block = {"kind": kind, "mixer": mixer, "mlp_ratio": mlp_ratio}
+    return create_block_stack(task, name, [block] * depth, embed_dim=embed_dim, dropout=dropout)
+
+
+def scan_choice(scan: str) -> str:
+    """``scan`` if it is ``auto`` or a scan form (:data:`zoo.scan.FORMS`), else ``ValueError``."""
+    return one_of("scan", scan, ("auto", *FORMS))
 
 
 def min_rnn_space(hp: Any) -> dict[str, Any]:
@@ -71,18 +86,20 @@ def mamba_space(hp: Any) -> dict[str, Any]:
 
 @register_model(family="minGRU", search_space=min_rnn_space, paper=FENG)
 def mingru(task: TaskSpec, embed_dim: int = 64, depth: int = 2, mlp_ratio: int = 2,
-           dropout: float = 0.1) -> keras.Model:
+           dropout: float = 0.1, scan: str = "auto") -> keras.Model:
     """minGRU blocks (gates from the input alone, parallel scan), pre-norm residual + MLP."""
     return _create_linear_rnn(task, "mingru", kind="mingru", embed_dim=embed_dim, depth=depth,
-                              dropout=dropout, mlp_ratio=mlp_ratio)
+                              dropout=dropout, mlp_ratio=mlp_ratio,
+                              mixer={"scan": scan_choice(scan)})
 
 
 @register_model(family="minLSTM", search_space=min_rnn_space, paper=FENG)
 def minlstm(task: TaskSpec, embed_dim: int = 64, depth: int = 2, mlp_ratio: int = 2,
-            dropout: float = 0.1) -> keras.Model:
+            dropout: float = 0.1, scan: str = "auto") -> keras.Model:
     """minLSTM blocks (normalised input-only forget/input gates), pre-norm residual + MLP."""
     return _create_linear_rnn(task, "minlstm", kind="minlstm", embed_dim=embed_dim,
-                              depth=depth, dropout=dropout, mlp_ratio=mlp_ratio)
+                              depth=depth, dropout=dropout, mlp_ratio=mlp_ratio,
+                              mixer={"scan": scan_choice(scan)})
 
 
 @register_model(family="S4D", search_space=s4d_space,
@@ -100,15 +117,17 @@ def s4d(task: TaskSpec, embed_dim: int = 64, depth: int = 2, d_state: int = 32,
                 paper="Gu & Dao 2023, Mamba: Linear-Time Sequence Modeling with Selective "
                       "State Spaces (arXiv 2312.00752)")
 def mamba(task: TaskSpec, embed_dim: int = 64, depth: int = 2, d_state: int = 8,
-          expand: int = 1, d_conv: int = 4, dropout: float = 0.1) -> keras.Model:
+          expand: int = 1, d_conv: int = 4, dropout: float = 0.1,
+          scan: str = "auto") -> keras.Model:
     """Selective SSM blocks: input-dependent dt/B/C, causal depthwise conv, gated branch.
 
     ``d_state`` defaults to 8 and ``expand`` to 1, not the paper's 16 and 2: without a fused
-    kernel the selective scan materialises a ``(B, T, expand * D, d_state)`` state, and the
+    kernel the doubling scan materialises a ``(B, T, expand * D, d_state)`` state, and the
     paper's values quadrupled its CPU cost (the search space covers d_state 8-32, expand
-    1-2)."""
+    1-2). ``scan`` picks the form (``auto``: the measured fastest here)."""
     return _create_linear_rnn(task, "mamba", kind="mamba", embed_dim=embed_dim, depth=depth,
                               dropout=dropout, mixer={
                                   "d_state": positive_int("d_state", d_state),
                                   "expand": positive_int("expand", expand),
-                                  "d_conv": positive_int("d_conv", d_conv)})
+                                  "d_conv": positive_int("d_conv", d_conv),
+                                  "scan": scan_choice(scan)})

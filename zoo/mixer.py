@@ -1,0 +1,116 @@
+"""What every causal sequence mixer shares: the base class, and the small parts several use.
+
+A mixer maps ``(B, T, D) -> (B, T, D)`` causally in parallel over time (``call``) and offers
+the same computation one step at a time (``step``) for streaming. Its ``form`` names how
+``call`` runs (a scan form, an FFT convolution, a quadratic parallel form or a loop), and is
+what the leaderboard's kernel column shows.
+
+The shared parts: a width-K causal depthwise convolution (Mamba, mLSTM, sLSTM, Hawk), a
+block-diagonal ("headwise") linear map (xLSTM's ``LinearHeadwiseExpand``, recurrentgemma's
+``BlockDiagonalLinear``), and a per-head layer norm (xLSTM's ``MultiHeadLayerNorm``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from zoo.scan import FORMS
+
+
+def dense(units: int, name: str, bias: bool = True) -> keras.layers.Dense:
+    """A ``Dense`` layer with the zoo's naming."""
+    return keras.layers.Dense(units, use_bias=bias, name=name)
+
+
+def scan_form(kind: str, scan: str) -> str:
+    """The scan form a mixer of ``kind`` runs: ``scan`` itself, or for ``"auto"`` the form
+    measured fastest on the active backend and device (:mod:`zoo.fast`), else doubling."""
+    if scan != "auto":
+        if scan not in FORMS:
+            raise ValueError(f"scan={scan!r} is not allowed; choose one of auto, "
+                             f"{', '.join(FORMS)}")
+        return scan
+    from zoo.fast import current_device, measured_scan
+
+    return measured_scan(kind, keras.backend.backend(), current_device()) or "doubling"
+
+
+class Mixer(keras.layers.Layer):
+    """A causal sequence mixer with a parallel ``call`` and a streaming ``step``."""
+
+    #: how ``call`` runs, for the kernel column (a scan form, ``fft``, ``parallel``, ``loop``)
+    form = "parallel"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True  # causal: right padding never reaches a real step
+
+    def initial_state(self, batch: int) -> tuple[Any, ...]:
+        """The state before the first step."""
+        raise NotImplementedError
+
+    def step(self, x: Any, state: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+        """``(B, D)`` input of one step -> ``(B, D)`` output and the next state."""
+        raise NotImplementedError
+
+
+class CausalConv:
+    """A width-``K`` causal depthwise convolution over ``(B, T, C)``, with its step form.
+
+    ``y_t = b + sum_k w[k] x_{t - K + 1 + k}`` (``w[K-1]`` weighs the current step); the
+    weights belong to ``layer`` (``conv_w`` of ``(K, C)``, ``conv_b`` of ``(C,)``).
+    """
+
+    def __init__(self, layer: keras.layers.Layer, width: int, channels: int,
+                 initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros") -> None:
+        self.width = width
+        self.w = layer.add_weight(name="conv_w", shape=(width, channels), initializer=initializer)
+        self.b = layer.add_weight(name="conv_b", shape=(channels,),
+                                  initializer=bias_initializer)
+
+    def __call__(self, x: Any) -> Any:
+        steps = x.shape[1]
+        padded = ops.pad(x, [(0, 0), (self.width - 1, 0), (0, 0)])
+        return sum(padded[:, k:k + steps] * self.w[k] for k in range(self.width)) + self.b
+
+    def initial_state(self, batch: int) -> Any:
+        """The last ``K - 1`` inputs before the first step (zeros)."""
+        return ops.zeros((batch, self.width - 1, self.w.shape[1]))
+
+    def step(self, x: Any, window: Any) -> tuple[Any, Any]:
+        """One step ``(B, C)``: the output and the next window."""
+        full = ops.concatenate([window, ops.expand_dims(x, 1)], axis=1)  # (B, K, C)
+        return ops.sum(full * self.w, axis=1) + self.b, full[:, 1:]
+
+
+def headwise(layer: keras.layers.Layer, name: str, heads: int, width: int,
+             bias: bool = False, initializer: Any = "glorot_uniform") -> tuple[Any, Any]:
+    """Weights of a block-diagonal map of ``width`` in ``heads`` blocks: ``(H, w, w)`` and a
+    ``(H, w)`` bias (or ``None``)."""
+    size = width // heads
+    kernel = layer.add_weight(name=name, shape=(heads, size, size), initializer=initializer)
+    offset = layer.add_weight(name=f"{name}_bias", shape=(heads, size),
+                              initializer="zeros") if bias else None
+    return kernel, offset
+
+
+def apply_headwise(x: Any, kernel: Any, offset: Any = None) -> Any:
+    """``x`` of ``(..., H * w)`` through the block-diagonal ``kernel`` (and bias)."""
+    heads, size = kernel.shape[0], kernel.shape[1]
+    split = ops.reshape(x, (*ops.shape(x)[:-1], heads, size))
+    y = ops.einsum("...hi,hij->...hj", split, kernel)
+    if offset is not None:
+        y = y + offset
+    return ops.reshape(y, ops.shape(x))
+
+
+def head_norm(x: Any, heads: int, scale: Any, eps: float = 1e-5) -> Any:
+    """Layer norm within each of ``heads`` groups of the last axis, times ``scale``."""
+    split = ops.reshape(x, (*ops.shape(x)[:-1], heads, x.shape[-1] // heads))
+    mean = ops.mean(split, axis=-1, keepdims=True)
+    var = ops.mean(ops.square(split - mean), axis=-1, keepdims=True)
+    normed = (split - mean) * ops.rsqrt(var + eps)
+    return ops.reshape(normed, ops.shape(x)) * scale
