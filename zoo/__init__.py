@@ -1,4 +1,4 @@
-"""seqzoo model zoo: eleven sequence-model families behind one registry.
+"""seqzoo model zoo: fourteen sequence-model families behind one registry.
 
 Importing ``zoo`` is cheap: it imports no deep-learning backend. The first use of a name that
 needs Keras (``create_model``, ``list_models``, ...) imports Keras, with the backend chosen by

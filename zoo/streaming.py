@@ -1,7 +1,7 @@
 """Streaming inference for the linear-recurrent families: one step at a time, O(1) per step.
 
-A :class:`Streamer` runs a built ``mingru``, ``minlstm``, ``s4d`` or ``mamba`` model on one
-new step at a time: the stem and head are per-step layers, each block keeps its mixer's state
+A :class:`Streamer` runs a built model of the mixer families (``mingru``, ``minlstm``, ``s4d``,
+``mamba``, ``lru``, ``hawk``, ``mlstm``, ``slstm``, ``xlstm``) on one new step at a time: the stem and head are per-step layers, each block keeps its mixer's state
 (:meth:`zoo.linear_rnn.LinearRNNBlock.step`), and the mean + last pooling is kept as a running
 sum. After step t the prediction equals the parallel model's on the first t steps.
 
@@ -36,8 +36,9 @@ class Streamer:
     def __init__(self, model: keras.Model, batch: int = 1) -> None:
         self.blocks = [layer for layer in model.layers if isinstance(layer, LinearRNNBlock)]
         if not self.blocks:
-            raise ValueError(f"model {model.name!r} has no streaming mode; the linear-recurrent "
-                             "families (mingru, minlstm, s4d, mamba) have one")
+            raise ValueError(f"model {model.name!r} has no streaming mode; the mixer families "
+                             "(mingru, minlstm, s4d, mamba, lru, hawk, mlstm, slstm, xlstm) "
+                             "have one")
         names = {layer.name for layer in model.layers}
         stem = ["stem_embedding"] if "stem_embedding" in names else ["stem_norm",
                                                                       "stem_projection"]
