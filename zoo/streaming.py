@@ -1,7 +1,8 @@
-"""Streaming inference for the linear-recurrent families: one step at a time, O(1) per step.
+"""Streaming inference for the mixer families: one step at a time, O(1) per step.
 
 A :class:`Streamer` runs a built model of the mixer families (``mingru``, ``minlstm``, ``s4d``,
-``mamba``, ``lru``, ``hawk``, ``mlstm``, ``slstm``, ``xlstm``) on one new step at a time: the stem and head are per-step layers, each block keeps its mixer's state
+``mamba``, ``lru``, ``hawk``, ``mlstm``, ``slstm``, ``xlstm``) on one new step at a time: the
+stem and head are per-step layers, each block keeps its mixer's state
 (:meth:`zoo.linear_rnn.LinearRNNBlock.step`), and the mean + last pooling is kept as a running
 sum. After step t the prediction equals the parallel model's on the first t steps.
 
