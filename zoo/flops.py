@@ -17,9 +17,10 @@ import math
 
 import keras
 
+from zoo.block import LinearRNNBlock
 from zoo.gated import LRU, RGLRU
 from zoo.layers import TransformerBlock
-from zoo.linear_rnn import S4D, LinearRNNBlock, Mamba, MinRNN, fft_size
+from zoo.linear_rnn import S4D, Mamba, MinRNN, fft_size
 from zoo.xlstm import MLSTM, SLSTM
 
 _GATES = {keras.layers.SimpleRNN: 1, keras.layers.LSTM: 4, keras.layers.GRU: 3}

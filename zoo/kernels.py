@@ -11,7 +11,7 @@ fused kernel and fall back to the generic step loop when it does not apply:
 - JAX: LSTM only (``jax.experimental.rnn``; there is no fused GRU), and never with a mask;
 - PyTorch: LSTM and GRU, never with a mask.
 
-The mixer families (:mod:`zoo.linear_rnn`) run no Keras recurrent layer; for them the kernel
+The mixer families (:mod:`zoo.block`) run no Keras recurrent layer; for them the kernel
 is the form each mixer runs (:func:`mixer_forms`).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo.linear_rnn import LinearRNNBlock
+from zoo.block import LinearRNNBlock
 from zoo.scan import FORMS
 
 _FUSED = (keras.layers.LSTM, keras.layers.GRU)

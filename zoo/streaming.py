@@ -3,7 +3,7 @@
 A :class:`Streamer` runs a built model of the mixer families (``mingru``, ``minlstm``, ``s4d``,
 ``mamba``, ``lru``, ``hawk``, ``mlstm``, ``slstm``, ``xlstm``) on one new step at a time: the
 stem and head are per-step layers, each block keeps its mixer's state
-(:meth:`zoo.linear_rnn.LinearRNNBlock.step`), and the mean + last pooling is kept as a running
+(:meth:`zoo.block.LinearRNNBlock.step`), and the mean + last pooling is kept as a running
 sum. After step t the prediction equals the parallel model's on the first t steps.
 
 Example:
@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.linear_rnn import LinearRNNBlock
+from zoo.block import LinearRNNBlock
 
 
 class Streamer:

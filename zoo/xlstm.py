@@ -25,7 +25,7 @@ d = width / H the head size, K conv width.
   from ``m_0 = -1e30``.
 
 The block around each (pre-norm residual; the sLSTM's gated MLP of factor 4/3) is
-:class:`zoo.linear_rnn.LinearRNNBlock`.
+:class:`zoo.block.LinearRNNBlock`.
 """
 
 from __future__ import annotations

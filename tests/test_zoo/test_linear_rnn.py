@@ -16,8 +16,8 @@ import tensorflow as tf
 from shapes import TINY_TASKS, tiny_batch
 
 import zoo
+from zoo.block import KINDS, LinearRNNBlock
 from zoo.flops import forward_flops
-from zoo.linear_rnn import KINDS, LinearRNNBlock
 from zoo.scan import FORMS, linear_scan
 from zoo.streaming import Streamer
 
@@ -190,7 +190,7 @@ BACKEND_SCRIPT = textwrap.dedent(
     assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
     sys.path.insert(0, os.environ["SEQZOO_TESTS"])
     from test_zoo.test_linear_rnn import check_forms, BLOCK_ARGS, SCANNED, _block
-    from zoo.linear_rnn import KINDS
+    from zoo.block import KINDS
     numpy = keras.ops.convert_to_numpy
     rng = np.random.default_rng(0)
     for complex_ in (False, True):

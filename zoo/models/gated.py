@@ -1,7 +1,7 @@
 """The gated recurrences the field compares against today: xLSTM (mLSTM, sLSTM, and mixes of
 the two), Hawk (Griffin's RG-LRU blocks) and the LRU.
 
-Each is a stack of :class:`zoo.linear_rnn.LinearRNNBlock` built by
+Each is a stack of :class:`zoo.block.LinearRNNBlock` built by
 :func:`zoo.models.modern.create_block_stack`, with each paper's block:
 
 - mLSTM: xLSTM's pre-up-projection block (LayerNorm, the mLSTM layer with its own up- and

@@ -1,6 +1,6 @@
 """Parallel-in-time recurrent families: minGRU, minLSTM, S4D and a Mamba-style selective SSM.
 
-Each is a stack of :class:`zoo.linear_rnn.LinearRNNBlock` (pre-norm residual blocks around
+Each is a stack of :class:`zoo.block.LinearRNNBlock` (pre-norm residual blocks around
 the family's mixer), a final LayerNorm, and the masked mean + last-step pooling the
 transformer uses, built by :func:`create_block_stack`; a variant is its arguments. The newer
 gated families (xLSTM, Hawk, LRU) are built the same way in :mod:`zoo.models.gated`.
@@ -12,9 +12,10 @@ from typing import Any
 
 import keras
 
+from zoo.block import LinearRNNBlock
 from zoo.checks import one_of, positive_int, rate
 from zoo.layers import LastStepPooling, MaskedMeanPooling
-from zoo.linear_rnn import S4D_INITS, LinearRNNBlock
+from zoo.linear_rnn import S4D_INITS
 from zoo.model import build_sequence_model
 from zoo.registry import register_model
 from zoo.scan import FORMS
