@@ -13,6 +13,13 @@ def positive_int(name: str, value: Any) -> int:
     return value
 
 
+def non_negative_int(name: str, value: Any) -> int:
+    """Return ``value`` if it is an integer >= 0, else raise ``ValueError`` naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
 def rate(name: str, value: Any) -> float:
     """Return ``value`` if it is a number in [0, 1), else raise ``ValueError`` naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:

@@ -36,6 +36,13 @@ from zoo.scan import linear_scan
 SQRT_FLOOR = 1.0 / (4 * 1000.0 ** 2)
 
 
+def check_ring(r_min: float, r_max: float) -> None:
+    """Raise ``ValueError`` unless ``0 <= r_min < r_max <= 1`` (the LRU's ring of |lambda|)."""
+    if not 0.0 <= r_min < r_max <= 1.0:
+        raise ValueError(f"the LRU's ring needs 0 <= r_min < r_max <= 1, got "
+                         f"r_min={r_min!r}, r_max={r_max!r}")
+
+
 def ring_magnitudes(shape: tuple[int, ...], r_min: float, r_max: float) -> Any:
     """``|lambda|^2`` uniform on the ring's area: ``u (r_max^2 - r_min^2) + r_min^2``."""
     return keras.random.uniform(shape) * (r_max ** 2 - r_min ** 2) + r_min ** 2
@@ -54,9 +61,7 @@ class LRU(Mixer):
     def __init__(self, d_state: int = 64, r_min: float = 0.9, r_max: float = 0.999,
                  max_phase: float = math.pi / 10, scan: str = "auto", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not 0.0 <= r_min < r_max <= 1.0:
-            raise ValueError(f"the LRU's ring needs 0 <= r_min < r_max <= 1, got "
-                             f"r_min={r_min!r}, r_max={r_max!r}")
+        check_ring(r_min, r_max)
         self.d_state, self.r_min, self.r_max = d_state, r_min, r_max
         self.max_phase, self.scan = max_phase, scan
         self.form = scan_form("lru", scan)

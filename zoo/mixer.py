@@ -17,6 +17,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from zoo.checks import one_of
 from zoo.scan import FORMS
 
 
@@ -25,13 +26,15 @@ def dense(units: int, name: str, bias: bool = True) -> keras.layers.Dense:
     return keras.layers.Dense(units, use_bias=bias, name=name)
 
 
+def check_scan(scan: str) -> str:
+    """``scan`` if it is ``auto`` or a scan form (:data:`zoo.scan.FORMS`), else ``ValueError``."""
+    return one_of("scan", scan, ("auto", *FORMS))
+
+
 def scan_form(kind: str, scan: str) -> str:
     """The scan form a mixer of ``kind`` runs: ``scan`` itself, or for ``"auto"`` the form
     measured fastest on the active backend and device (:mod:`zoo.fast`), else doubling."""
-    if scan != "auto":
-        if scan not in FORMS:
-            raise ValueError(f"scan={scan!r} is not allowed; choose one of auto, "
-                             f"{', '.join(FORMS)}")
+    if check_scan(scan) != "auto":
         return scan
     from zoo.fast import current_device, measured_scan
 

@@ -20,8 +20,10 @@ from typing import Any
 
 import keras
 
-from zoo.checks import positive_int
-from zoo.models.modern import create_block_stack, scan_choice
+from zoo.checks import non_negative_int, positive_int
+from zoo.gated import check_ring
+from zoo.mixer import check_scan
+from zoo.models.modern import create_block_stack
 from zoo.registry import register_model
 from zoo.task import TaskSpec
 
@@ -126,7 +128,7 @@ def hawk(task: TaskSpec, embed_dim: int = 64, depth: int = 2, heads: int = 4,
          dropout: float = 0.1, scan: str = "auto") -> keras.Model:
     """Hawk: RG-LRU blocks (GeLU branch, conv, real-gated linear recurrence), gated MLP."""
     _heads(heads, embed_dim)
-    block = {"kind": "hawk", "mixer": {"heads": heads, "scan": scan_choice(scan)},
+    block = {"kind": "hawk", "mixer": {"heads": heads, "scan": check_scan(scan)},
              "mlp_ratio": HAWK_MLP, "mlp": "gated", "norm": "rms"}
     return create_block_stack(task, "hawk", [block] * positive_int("depth", depth),
                               embed_dim=embed_dim, dropout=dropout)
@@ -137,14 +139,10 @@ def lru(task: TaskSpec, embed_dim: int = 64, depth: int = 2, d_state: int = 64,
         r_min: float = 0.9, r_max: float = 0.999, max_phase: float = math.pi / 10,
         mlp_ratio: int = 2, dropout: float = 0.1, scan: str = "auto") -> keras.Model:
     """Linear Recurrent Unit blocks: complex diagonal recurrence, ring init, gamma normalisation."""
-    if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, int) or mlp_ratio < 0:
-        raise ValueError(f"mlp_ratio must be a non-negative integer, got {mlp_ratio!r}")
-    if not 0.0 <= r_min < r_max <= 1.0:
-        raise ValueError(f"the LRU's ring needs 0 <= r_min < r_max <= 1, got r_min={r_min!r}, "
-                         f"r_max={r_max!r}")
+    check_ring(r_min, r_max)
     positive_int("embed_dim", embed_dim)
-    block = {"kind": "lru", "mlp_ratio": mlp_ratio, "mixer": {
+    block = {"kind": "lru", "mlp_ratio": non_negative_int("mlp_ratio", mlp_ratio), "mixer": {
         "d_state": positive_int("d_state", d_state), "r_min": r_min, "r_max": r_max,
-        "max_phase": max_phase, "scan": scan_choice(scan)}}
+        "max_phase": max_phase, "scan": check_scan(scan)}}
     return create_block_stack(task, "lru", [block] * positive_int("depth", depth),
                               embed_dim=embed_dim, dropout=dropout)

@@ -13,12 +13,12 @@ from typing import Any
 import keras
 
 from zoo.block import LinearRNNBlock
-from zoo.checks import one_of, positive_int, rate
+from zoo.checks import non_negative_int, one_of, positive_int, rate
 from zoo.layers import LastStepPooling, MaskedMeanPooling
 from zoo.linear_rnn import S4D_INITS
+from zoo.mixer import check_scan
 from zoo.model import build_sequence_model
 from zoo.registry import register_model
-from zoo.scan import FORMS
 from zoo.task import TaskSpec
 
 FENG = "Feng et al. 2024, Were RNNs All We Needed? (arXiv 2410.01201)"
@@ -48,15 +48,8 @@ def _create_linear_rnn(task: TaskSpec, name: str, *, kind: str, embed_dim: int, 
                        dropout: float, mlp_ratio: int = 0,
                        mixer: dict[str, Any] | None = None) -> keras.Model:
     positive_int("depth", depth)
-    if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, int) or mlp_ratio < 0:
-        raise ValueError(f"mlp_ratio must be a non-negative integer, got {mlp_ratio!r}")
-    block = {"kind": kind, "mixer": mixer, "mlp_ratio": mlp_ratio}
+    block = {"kind": kind, "mixer": mixer, "mlp_ratio": non_negative_int("mlp_ratio", mlp_ratio)}
     return create_block_stack(task, name, [block] * depth, embed_dim=embed_dim, dropout=dropout)
-
-
-def scan_choice(scan: str) -> str:
-    """``scan`` if it is ``auto`` or a scan form (:data:`zoo.scan.FORMS`), else ``ValueError``."""
-    return one_of("scan", scan, ("auto", *FORMS))
 
 
 def min_rnn_space(hp: Any) -> dict[str, Any]:
@@ -91,7 +84,7 @@ def mingru(task: TaskSpec, embed_dim: int = 64, depth: int = 2, mlp_ratio: int =
     """minGRU blocks (gates from the input alone, parallel scan), pre-norm residual + MLP."""
     return _create_linear_rnn(task, "mingru", kind="mingru", embed_dim=embed_dim, depth=depth,
                               dropout=dropout, mlp_ratio=mlp_ratio,
-                              mixer={"scan": scan_choice(scan)})
+                              mixer={"scan": check_scan(scan)})
 
 
 @register_model(family="minLSTM", search_space=min_rnn_space, paper=FENG)
@@ -100,7 +93,7 @@ def minlstm(task: TaskSpec, embed_dim: int = 64, depth: int = 2, mlp_ratio: int 
     """minLSTM blocks (normalised input-only forget/input gates), pre-norm residual + MLP."""
     return _create_linear_rnn(task, "minlstm", kind="minlstm", embed_dim=embed_dim,
                               depth=depth, dropout=dropout, mlp_ratio=mlp_ratio,
-                              mixer={"scan": scan_choice(scan)})
+                              mixer={"scan": check_scan(scan)})
 
 
 @register_model(family="S4D", search_space=s4d_space,
@@ -131,4 +124,4 @@ def mamba(task: TaskSpec, embed_dim: int = 64, depth: int = 2, d_state: int = 8,
                                   "d_state": positive_int("d_state", d_state),
                                   "expand": positive_int("expand", expand),
                                   "d_conv": positive_int("d_conv", d_conv),
-                                  "scan": scan_choice(scan)})
+                                  "scan": check_scan(scan)})
