@@ -34,11 +34,24 @@ def measured_entry(name: str, backend: str, device: str) -> dict[str, Any]:
     return measured_table().get(backend, {}).get(device, {}).get(name, {})
 
 
-def measured_jit(name: str, backend: str, device: str) -> bool | None:
-    """Whether ``name`` trained faster with XLA on ``backend`` and ``device`` when it was
-    measured; ``None`` where it was not."""
-    choice = measured_entry(name, backend, device).get("jit_compile")
-    return None if choice is None else bool(choice)
+def measured_jit(name: str, backend: str, device: str, train_samples: int | None = None
+                 ) -> bool | None:
+    """Whether ``name`` trains faster with XLA on ``backend`` and ``device``, as measured;
+    ``None`` where it was not.
+
+    XLA's compilations (every batch shape of training, validation and prediction) cost a fixed
+    time that only a long enough run earns back. Given the run's ``train_samples`` (epochs x
+    training samples), the answer is whether they reach the measured ``breakeven_samples``
+    (``null`` there: XLA never trains faster); without them, or where no break-even was
+    measured, it is the choice for a quick-suite run (``jit_compile``).
+    """
+    entry = measured_entry(name, backend, device)
+    if "jit_compile" not in entry:
+        return None
+    if train_samples is not None and "breakeven_samples" in entry:
+        breakeven = entry["breakeven_samples"]
+        return breakeven is not None and train_samples >= breakeven
+    return bool(entry["jit_compile"])
 
 
 def measured_steps(name: str, backend: str, device: str) -> int | None:

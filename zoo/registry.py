@@ -136,11 +136,14 @@ def resolve_hparams(name: str, hparams: dict[str, Any]) -> dict[str, Any]:
     return {**info.defaults, **hparams}
 
 
-def jit_choice(name: str, device: str | None = None) -> bool | None:
+def jit_choice(name: str, device: str | None = None, train_samples: int | None = None
+               ) -> bool | None:
     """Whether ``name`` compiles with XLA by default here, or ``None`` for Keras's own choice.
 
     The measured table (:mod:`zoo.fast`) decides for the active backend and ``device``
-    (default: the one the backend would use); a model it does not hold compiles with XLA on
+    (default: the one the backend would use), for a run of ``train_samples`` (epochs x
+    training samples; default: a quick-suite run), as
+    :func:`zoo.fast.measured_jit` says; a model it does not hold compiles with XLA on
     TensorFlow if registered with ``xla=True``. (Keras turns XLA off when TensorFlow's op
     determinism is on, so a run that compiles with XLA leaves it off; XLA's compiled CPU
     programs are deterministic.)
@@ -148,7 +151,7 @@ def jit_choice(name: str, device: str | None = None) -> bool | None:
     from zoo.fast import current_device, measured_jit
 
     backend = keras.backend.backend()
-    measured = measured_jit(name, backend, device or current_device())
+    measured = measured_jit(name, backend, device or current_device(), train_samples)
     if measured is not None:
         return measured
     return True if get_model_info(name).xla and backend == "tensorflow" else None

@@ -146,11 +146,11 @@ def error_line(error: BaseException) -> str:
 def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
                        plan: DevicePlan, hparams: dict[str, Any],
                        callbacks: list[keras.callbacks.Callback], settings: RunSettings) -> None:
-    jit_compile = prepare(name, seed, settings, plan.kind)
     task = data.task_spec()
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
     (x_train, y_train), (x_val, y_val) = training_data(data, budget)
     x_test, y_test = (a[: budget.max_eval] for a in data.load("test"))
+    jit_compile = prepare(name, seed, settings, plan.kind, budget.epochs * len(x_train))
     reset_device_peak(plan)
     with plan.scope():
         model = zoo.create_model(name, task, learning_rate=budget.learning_rate,

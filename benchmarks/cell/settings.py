@@ -38,13 +38,15 @@ class RunSettings:
         """The settings that differ from the defaults (part of a run's resume key)."""
         return {k: v for k, v in asdict(self).items() if v != getattr(RunSettings, k)}
 
-    def jit_compile(self, model: str, device: str) -> bool | str:
-        """``model.compile``'s ``jit_compile`` for ``model`` on ``device``."""
+    def jit_compile(self, model: str, device: str, train_samples: int | None = None
+                    ) -> bool | str:
+        """``model.compile``'s ``jit_compile`` for ``model`` on ``device``, for a run that
+        trains on ``train_samples`` (epochs x samples; :func:`zoo.jit_choice`)."""
         import zoo
 
         if self.jit != "auto":
             return self.jit == "on"
-        choice = zoo.jit_choice(model, device)
+        choice = zoo.jit_choice(model, device, train_samples)
         return "auto" if choice is None else choice
 
 
@@ -52,7 +54,8 @@ class RunSettings:
 DEFAULT_SETTINGS = RunSettings()
 
 
-def prepare(model: str, seed: int, settings: RunSettings, device: str) -> bool | str:
+def prepare(model: str, seed: int, settings: RunSettings, device: str,
+            train_samples: int | None = None) -> bool | str:
     """Seed everything and set the dtype policy before ``model`` is built; its ``jit_compile``.
 
     TensorFlow's deterministic ops are asked for unless the model compiles with XLA (Keras
@@ -60,7 +63,7 @@ def prepare(model: str, seed: int, settings: RunSettings, device: str) -> bool |
     """
     import keras
 
-    jit_compile = settings.jit_compile(model, device)
+    jit_compile = settings.jit_compile(model, device, train_samples)
     seed_everything(seed, deterministic_ops=jit_compile is not True)
     keras.config.set_dtype_policy(settings.precision)
     return jit_compile

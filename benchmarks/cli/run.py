@@ -85,7 +85,7 @@ def request(args: argparse.Namespace) -> RunRequest:
         raise ValueError("give --suite NAME, or both --models and --datasets")
     from benchmarks.cell.budget import Budget
     from benchmarks.data import canonical_id
-    from benchmarks.grids.plan import resolve_models
+    from benchmarks.grids.plan import resolve_models, suite_models
     from benchmarks.grids.suites import get_suite
     from benchmarks.plugins import plugin_references
 
@@ -95,7 +95,7 @@ def request(args: argparse.Namespace) -> RunRequest:
     datasets = {canonical_id(name): base.get(name, Budget()).replace(**overrides)
                 for name in (args.datasets or list(base))}
     setup = worker_setup(args)
-    models = resolve_models(args.models or list(suite.models))
+    models = resolve_models(args.models) if args.models else suite_models(suite)
     chosen = args.seeds if args.seeds is not None else list(suite.seeds if suite else [0])
     return RunRequest(
         suite=args.suite or "adhoc", models=tuple(models), datasets=datasets,

@@ -12,6 +12,7 @@ from benchmarks.cell.harness import Budget, run_key
 from benchmarks.cell.metrics import PRIMARY
 from benchmarks.cell.settings import DEFAULT_SETTINGS, RunSettings
 from benchmarks.data import canonical_id, dataset_class
+from benchmarks.grids.suites import Suite
 from benchmarks.grids.workers.pool import Pool, PoolSettings
 from results.queue import Cell
 from results.record import RunRecord
@@ -50,6 +51,26 @@ def resolve_models(tokens: list[str]) -> list[str]:
             matched = [zoo.get_model_info(token).name]
         names += [m for m in matched if m not in names]
     return names
+
+
+def one_per_family(models: list[str]) -> list[str]:
+    """One model id per family of ``models``, in order of first appearance: the id that spells
+    the family's name (``xlstm`` for xLSTM, ``attention_lstm`` for attention-LSTM), else the
+    first id in alphabetical order."""
+    def squash(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    by_family: dict[str, list[str]] = {}
+    for name in models:
+        by_family.setdefault(zoo.get_model_info(name).family, []).append(name)
+    return [min(names, key=lambda name: (squash(name) != squash(family), name))
+            for family, names in by_family.items()]
+
+
+def suite_models(suite: Suite) -> list[str]:
+    """The model ids of ``suite``'s patterns; one per family where the suite says so."""
+    models = resolve_models(list(suite.models))
+    return one_per_family(models) if suite.per_family else models
 
 
 class Completed:

@@ -9,13 +9,16 @@ from benchmarks.cell.budget import Budget
 
 @dataclass(frozen=True)
 class Suite:
-    """A grid: model ids or shell patterns x datasets (each with a budget) x seeds."""
+    """A grid: model ids or shell patterns x datasets (each with a budget) x seeds; with
+    ``per_family``, one model of each family the patterns match (the one that spells the
+    family's name: ``xlstm``, not ``mlstm`` or ``slstm``)."""
 
     name: str
     description: str
     models: tuple[str, ...] = ("*",)
     datasets: dict[str, Budget] = field(default_factory=dict)
     seeds: tuple[int, ...] = (0,)
+    per_family: bool = False
 
 
 SUITES = {
@@ -29,8 +32,9 @@ SUITES = {
                                             max_eval=128),
                   "appliances_energy": Budget(epochs=1, max_train=256, max_eval=128),
               }),
-        Suite("quick", "every model x one offline dataset per family, small real budgets (the "
-                       "README's main job)",
+        Suite("quick", "one model of every family x one offline dataset per task family, "
+                       "small real budgets (the README's main job)",
+              per_family=True,
               datasets={
                   "mr_polarity": Budget(epochs=4, max_train=2000, patience=2),
                   "japanese_vowels": Budget(epochs=12, batch_size=32, patience=3,

@@ -29,13 +29,13 @@ def run_in_process(suite_name: str, store_path: str) -> None:
     """Every cell of the suite's grid in this process, one after another (the old loop)."""
     from benchmarks.cell.harness import run
     from benchmarks.data import open_dataset
-    from benchmarks.grids.plan import plan_grid, resolve_models
+    from benchmarks.grids.plan import plan_grid, suite_models
     from benchmarks.grids.suites import get_suite
     from results.store import Store
 
     suite = get_suite(suite_name)
     store = Store(store_path)
-    plan = plan_grid(resolve_models(list(suite.models)), dict(suite.datasets),
+    plan = plan_grid(suite_models(suite), dict(suite.datasets),
                      list(suite.seeds), suite_name, store)
     data = None
     for cell in plan:

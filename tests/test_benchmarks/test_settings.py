@@ -117,6 +117,41 @@ def test_jit_benchmark_times_both_arms() -> None:
     assert result["ratio"] == pytest.approx(result["samples_s_on"] / result["samples_s_off"])
 
 
+def test_jit_benchmark_counts_every_compilation_and_finds_the_break_even() -> None:
+    from benchmarks.perf.jit import breakeven_samples, choose, compare
+
+    result = compare("gru", "forecasting", samples=32, repeats=1)
+    assert result["overhead_s_on"] >= 0 and result["overhead_s_off"] >= 0
+    # XLA twice as fast, 10 s more compiling: it pays from 2,000 samples (10 / (1/100 - 1/200))
+    figures = {"samples_s_off": 100.0, "samples_s_on": 200.0, "overhead_s_off": 1.0,
+               "overhead_s_on": 11.0}
+    assert breakeven_samples(figures, margin=0.0) == pytest.approx(2000)
+    assert breakeven_samples({**figures, "samples_s_on": 90.0}, margin=0.0) is None
+    assert breakeven_samples({**figures, "overhead_s_on": 0.5}, margin=0.0) == 0
+    # a margin asks for more: 1.1 * 11 - 1 = 11.1 s over 1/100 - 1.1/200 s per sample
+    assert breakeven_samples(figures, margin=0.1) == pytest.approx(11.1 / 0.0045)
+    slower = {**figures, "samples_s_on": 90.0, "ratio": 0.9}
+    chosen = choose({"sentiment": {**figures, "ratio": 2.0}, "speech": {**figures, "ratio": 2.0},
+                     "forecasting": slower}, margin=0.0)
+    assert chosen["breakeven_samples"] == 2000  # the median; a never counts as infinite
+
+
+def test_jit_choice_follows_the_size_of_the_run(monkeypatch) -> None:
+    import zoo.fast
+
+    entries = {"gru": {"jit_compile": False, "breakeven_samples": 10_000},
+               "lstm": {"jit_compile": True, "breakeven_samples": None},
+               "rnn": {"jit_compile": True}}
+    monkeypatch.setattr(zoo.fast, "measured_table", lambda: {"tensorflow": {"cpu": entries}})
+    assert zoo.jit_choice("gru", "cpu") is False  # run size unknown: the quick-suite choice
+    assert zoo.jit_choice("gru", "cpu", train_samples=9_999) is False
+    assert zoo.jit_choice("gru", "cpu", train_samples=10_000) is True
+    assert zoo.jit_choice("lstm", "cpu", train_samples=10**9) is False  # XLA never pays
+    assert zoo.jit_choice("rnn", "cpu", train_samples=10) is True  # no break-even measured
+    assert RunSettings().jit_compile("gru", "cpu", 50_000) is True
+    assert RunSettings(jit="off").jit_compile("gru", "cpu", 50_000) is False
+
+
 def test_steps_per_execution_is_taken_from_the_table_or_given(monkeypatch) -> None:
     import zoo.fast
 
