@@ -22,12 +22,21 @@ SUITE = "diagnose"
 PROBES = {
     "adding": ("mse", 0.05, False, 1 / 6, "always predict 1: MSE 1/6 = 0.167"),
     "delayed_recall": ("accuracy", 0.9, True, None, "chance: accuracy 1/K"),
+    "selective_copy": ("accuracy", 0.9, True, None, "chance: accuracy 1/(A-2)"),
+    "mqar": ("accuracy", 0.9, True, None, "chance: accuracy 2/V"),
+    "induction_heads": ("accuracy", 0.9, True, None, "chance: accuracy 1/vocab"),
 }
+#: the dataset parameter each probe's sweep varies (the table's columns)
+SWEEPS = {"adding": "lag", "delayed_recall": "lag", "selective_copy": "length",
+          "mqar": "length", "induction_heads": "length"}
 
 
 @dataclass
 class MemoryTable:
-    """One probe's results: scores per (model, lag), horizons, gradient-flow curves."""
+    """One probe's results: scores per (model, point of the sweep; the column ``lag`` holds
+    the point, a lag or a length as ``sweep`` says), horizons, gradient-flow curves. ``task``
+    is the probe, with any fixed parameters that set this sweep apart (e.g.
+    ``selective_copy (variable=false)``)."""
 
     task: str
     metric: str
@@ -37,10 +46,15 @@ class MemoryTable:
     scores: pd.DataFrame  # model, lag, mean, ci95, n
     horizons: dict[str, int | None]
     gradients: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    sweep: str = "lag"
+    #: the trained weights at other lengths: model, trained, length, mean, ci95, n, note
+    extrapolation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    probe: str = ""
+    fixed: dict[str, str] = field(default_factory=dict)
 
     @property
     def lags(self) -> list[int]:
-        """The lags measured, ascending."""
+        """The points measured (lags or lengths), ascending."""
         return sorted(self.scores["lag"].unique())
 
     def passes(self, value: float) -> bool:
@@ -57,6 +71,22 @@ def _probe(dataset: str) -> tuple[str, dict[str, str]]:
     return name, dict(item.split("=", 1) for item in tail.split(",") if "=" in item)
 
 
+def fixed_params(dataset: str) -> dict[str, str]:
+    """The parameters that set a probe's sweep apart: not the swept one, the split sizes, or
+    MQAR's kv, which follows the length."""
+    name, params = _probe(dataset)
+    return {k: v for k, v in params.items() if k != SWEEPS.get(name, "lag")
+            and not k.startswith("n_") and not (name == "mqar" and k == "kv")}
+
+
+def _sweep_label(dataset: str) -> tuple[str, int]:
+    """``(probe label, point)``: the probe with its :func:`fixed_params`, and the point."""
+    name, params = _probe(dataset)
+    fixed = fixed_params(dataset)
+    label = f"{name} ({', '.join(f'{k}={v}' for k, v in fixed.items())})" if fixed else name
+    return label, int(params.get(SWEEPS.get(name, "lag"), 100))
+
+
 def _score(row: pd.Series, metric: str) -> float:
     if metric == "mse":
         return row["rmse"] ** 2 if pd.notna(row["rmse"]) else math.nan
@@ -69,20 +99,22 @@ def memory_tables(runs: pd.DataFrame) -> list[MemoryTable]:
     if rows.empty:
         return []
     rows["model"] = setup_labels(rows)
-    parsed = rows["dataset"].map(_probe)
-    rows["task"], rows["lag"] = parsed.map(lambda p: p[0]), parsed.map(
-        lambda p: int(p[1].get("lag", 100)))
+    parsed = rows["dataset"].map(_sweep_label)
+    rows["task"], rows["lag"] = parsed.map(lambda p: p[0]), parsed.map(lambda p: p[1])
+    rows["probe"] = rows["dataset"].map(lambda d: d.partition(":")[0])
     tables = []
-    for task, group in rows.groupby("task", sort=True):
-        if task not in PROBES:
+    for (probe, task), group in rows.groupby(["probe", "task"], sort=True):
+        if probe not in PROBES:
             continue
-        metric, threshold, higher, _, baseline = PROBES[task]
+        metric, threshold, higher, _, baseline = PROBES[probe]
         entries = []
         for (model, lag), cell in group.groupby(["model", "lag"], sort=True):
             mean, half, n = mean_ci([_score(r, metric) for _, r in cell.iterrows()])
             entries.append({"model": model, "lag": lag, "mean": mean, "ci95": half, "n": n})
         scores = pd.DataFrame(entries)
-        table = MemoryTable(task, metric, threshold, higher, baseline, scores, {})
+        table = MemoryTable(task, metric, threshold, higher, baseline, scores, {},
+                            sweep=SWEEPS[probe], probe=probe,
+                            fixed=fixed_params(group["dataset"].iloc[0]))
         for model, curve in scores.groupby("model", sort=False):
             good = [lag for lag, m in zip(curve["lag"], curve["mean"], strict=True)
                     if not math.isnan(m) and table.passes(m)]
@@ -91,14 +123,56 @@ def memory_tables(runs: pd.DataFrame) -> list[MemoryTable]:
             flow = json.loads(r["extra"] or "{}").get("gradient_flow")
             if flow and r["model"] not in table.gradients:
                 table.gradients[r["model"]] = flow
+        table.extrapolation = extrapolation_frame(group)
         tables.append(table)
     return tables
+
+
+def extrapolation_frame(group: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, trained length, test length): the mean accuracy ± 95% CI over seeds of the
+    trained weights at the test length (``extra["extrapolation"]``), with any note (a
+    length's error, or positions never trained)."""
+    scores: dict[tuple[str, int, int], list[float]] = {}
+    notes: dict[tuple[str, int, int], str] = {}
+    for _, r in group.iterrows():
+        for length, result in json.loads(r["extra"] or "{}").get("extrapolation", {}).items():
+            key = (r["model"], int(r["lag"]), int(length))
+            scores.setdefault(key, [])
+            if "accuracy" in result:
+                scores[key].append(result["accuracy"])
+            if "note" in result or "error" in result:
+                notes[key] = result.get("note") or result["error"]
+    entries = []
+    for (model, trained, length), values in scores.items():
+        mean, half, n = mean_ci(values) if values else (math.nan, math.nan, 0)
+        entries.append({"model": model, "trained": trained, "length": length, "mean": mean,
+                        "ci95": half, "n": n, "note": notes.get((model, trained, length), "")})
+    return pd.DataFrame(entries)
+
+
+def extrapolation_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
+    """Header and rows: per model (and training length) its accuracy at its own length and at
+    each longer one, and the notes."""
+    frame = table.extrapolation
+    lengths = sorted(frame["length"].unique())
+    header = ["model", "trained at", "own length", *(f"length {n}" for n in lengths), "notes"]
+    rows = []
+    for (model, trained), cells in frame.groupby(["model", "trained"], sort=False):
+        own = table.scores[(table.scores["model"] == model) & (table.scores["lag"] == trained)]
+        by_length = cells.set_index("length")
+        values = [ci_text(by_length.loc[n, "mean"], by_length.loc[n, "ci95"], 3)
+                  if n in by_length.index and by_length.loc[n, "n"] else
+                  ("failed" if n in by_length.index else "") for n in lengths]
+        rows.append([model, trained, ci_text(own["mean"].iloc[0], own["ci95"].iloc[0], 3)
+                     if len(own) else "", *values,
+                     "; ".join(sorted({note for note in cells["note"] if note}))])
+    return header, rows
 
 
 def score_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
     """Header and rows: per model its score at each lag and its memory horizon."""
     decimals = 3
-    header = ["model", *(f"lag {lag}" for lag in table.lags), "memory horizon"]
+    header = ["model", *(f"{table.sweep} {lag}" for lag in table.lags), "memory horizon"]
     rows = []
     for model in dict.fromkeys(table.scores["model"]):
         cells = table.scores[table.scores["model"] == model].set_index("lag")
@@ -153,11 +227,11 @@ def csv_frame(tables: list[MemoryTable]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-LEGEND = ("Every model trained the same number of optimizer steps at every lag, on the same "
-          "seeds; scores are test means ± the 95% t-interval over seeds. The memory horizon "
-          "is the largest lag whose mean score meets the threshold. Gradient flow: the batch "
-          "mean of ||d loss / d x_t|| at each input step, at the largest adding lag, at "
-          "initialisation and after training.")
+LEGEND = ("Every model trained the same number of optimizer steps at every lag (or length), "
+          "on the same seeds; scores are test means ± the 95% t-interval over seeds. The "
+          "memory horizon is the largest lag (or length) whose mean score meets the "
+          "threshold. Gradient flow: the batch mean of ||d loss / d x_t|| at each input "
+          "step, at the largest adding lag, at initialisation and after training.")
 
 
 def markdown(tables: list[MemoryTable]) -> list[str]:
@@ -167,9 +241,13 @@ def markdown(tables: list[MemoryTable]) -> list[str]:
     parts = ["", "## Memory length", "", LEGEND]
     for t in tables:
         header, rows = score_rows(t)
-        parts += ["", f"### {t.task}: {t.metric} vs lag", "",
+        parts += ["", f"### {t.task}: {t.metric} vs {t.sweep}", "",
                   f"Threshold: {t.threshold_text()}. No-memory baseline: {t.baseline}.", "",
                   markdown_table(header, rows)]
+        if not t.extrapolation.empty:
+            header, rows = extrapolation_rows(t)
+            parts += ["", f"### {t.task}: the trained weights at longer lengths", "",
+                      markdown_table(header, rows)]
         if t.gradients:
             header, rows = gradient_rows(t)
             parts += ["", f"### Gradient flow ({t.task}, lag {t.lags[-1]})", "",
@@ -188,10 +266,14 @@ def html(tables: list[MemoryTable]) -> str:
     for t in tables:
         header, rows = score_rows(t)
         parts.append(
-            f"<h3>{escape(t.task)}: {escape(t.metric)} vs lag</h3><p>Threshold: "
+            f"<h3>{escape(t.task)}: {escape(t.metric)} vs {t.sweep}</h3><p>Threshold: "
             f"{escape(t.threshold_text())}. No-memory baseline: {escape(t.baseline)}.</p>"
-            f"{html_table(header, rows)}<img alt='{escape(t.task)}: {escape(t.metric)} vs lag' "
-            f"src='data:image/png;base64,{score_vs_lag_png(t)}'>")
+            f"{html_table(header, rows)}<img alt='{escape(t.task)}: {escape(t.metric)} vs "
+            f"{t.sweep}' src='data:image/png;base64,{score_vs_lag_png(t)}'>")
+        if not t.extrapolation.empty:
+            header, rows = extrapolation_rows(t)
+            parts.append(f"<h3>{escape(t.task)}: the trained weights at longer lengths</h3>"
+                         f"{html_table(header, rows)}")
         if t.gradients:
             header, rows = gradient_rows(t)
             parts.append(

@@ -125,9 +125,10 @@ def score_vs_lag_png(table: Any) -> str:
     ax.axhline(table.threshold, color="tab:red", ls="--", lw=1,
                label=f"threshold ({table.threshold_text()})")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("lag (steps, log scale)")
+    ax.set_xlabel(f"{table.sweep} (steps, log scale)")
     ax.set_ylabel(f"{table.metric} ({'higher' if table.higher else 'lower'} is better)")
-    ax.set_title(f"{table.task}: {table.metric} vs lag; no memory: {table.baseline}", fontsize=9)
+    ax.set_title(f"{table.task}: {table.metric} vs {table.sweep}; no memory: {table.baseline}",
+                 fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=7, ncol=2)
     return _png(fig)

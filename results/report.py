@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from results import memory, peers
+from results import memory, peers, reproduction
 from results import scaling as scaling_section
 from results.leaderboard import (
     COST,
@@ -97,6 +97,7 @@ def _markdown(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> 
         parts += ["", f"## {board.title}", "", markdown_table(header, rows)]
     if parts_in.memory:
         parts += memory.markdown(parts_in.memory)
+        parts += reproduction.markdown(parts_in.memory)
     if parts_in.scaling is not None:
         parts += scaling_section.markdown(parts_in.scaling)
     if parts_in.peers is not None:
@@ -146,6 +147,7 @@ def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
             "front (no model is both faster and better).</p>")
     if parts_in.memory:
         sections.append(memory.html(parts_in.memory))
+        sections.append(reproduction.html(parts_in.memory))
     if parts_in.scaling is not None:
         sections.append(scaling_section.html(parts_in.scaling))
     if parts_in.peers is not None:
@@ -170,8 +172,8 @@ def write_report(store: Store, out: str | Path, suite: str | None = None,
                  datasets: list[str] | None = None) -> list[Path]:
     """Write leaderboard.md, leaderboard.csv and leaderboard.html into ``out``, and, when the
     store holds ``seqzoo diagnose``, ``seqzoo scale`` or ``seqzoo perf`` rows, their sections in
-    the Markdown and HTML plus memory_length.csv, scaling.csv and peers.csv; the paths
-    written."""
+    the Markdown and HTML plus memory_length.csv (and reproduction.csv, for the recall
+    probes), scaling.csv and peers.csv; the paths written."""
     runs = load_runs(store, suite, datasets)
     special = runs["suite"].isin([memory.SUITE, scaling_section.SUITE, peers.SUITE])
     parts = Sections(leaderboards(runs[~special]), memory.memory_tables(runs),
@@ -189,6 +191,10 @@ def write_report(store: Store, out: str | Path, suite: str | None = None,
     if parts.memory:
         paths.append(out / "memory_length.csv")
         memory.csv_frame(parts.memory).to_csv(paths[-1], index=False)
+        claims = reproduction.frame(parts.memory)
+        if len(claims):
+            paths.append(out / "reproduction.csv")
+            claims.to_csv(paths[-1], index=False)
     if parts.scaling is not None:
         paths.append(out / "scaling.csv")
         parts.scaling.points.merge(parts.scaling.exponents, on="model").to_csv(paths[-1],

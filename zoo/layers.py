@@ -29,14 +29,19 @@ class AttentionPooling(keras.layers.Layer):
         score: ``"additive"`` (Bahdanau: ``v^T tanh(W h)``) or ``"dot"`` (scaled dot product
             with a learned query vector).
         attention_units: hidden width of the additive scorer.
+        causal: pool every prefix instead, ``(B, T, D) -> (B, T, D)``: position ``t`` gets
+            the softmax-weighted mean of steps ``<= t`` (the same scores), for tasks answered
+            at every position. Computed with running sums, so memory stays linear in ``T``.
     """
 
     SCORES = ("additive", "dot")
 
-    def __init__(self, score: str = "additive", attention_units: int = 64, **kwargs: Any) -> None:
+    def __init__(self, score: str = "additive", attention_units: int = 64, causal: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.score = one_of("attention", score, self.SCORES)
         self.attention_units = attention_units
+        self.causal = causal
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         dim = input_shape[-1]
@@ -52,18 +57,30 @@ class AttentionPooling(keras.layers.Layer):
             scores = ops.tensordot(ops.tanh(ops.tensordot(x, self.w, 1) + self.b), self.v, 1)
         else:
             scores = ops.tensordot(x, self.q, 1) / ops.sqrt(ops.cast(ops.shape(x)[-1], x.dtype))
+        if self.causal:
+            return self._prefix_pool(x, scores, mask)
         weights = _masked_softmax(scores, mask)
         return ops.sum(x * ops.expand_dims(weights, -1), axis=1)
 
-    def compute_mask(self, x: Any, mask: Any = None) -> None:
-        return None
+    @staticmethod
+    def _prefix_pool(x: Any, scores: Any, mask: Any) -> Any:
+        """Softmax-weighted mean of every prefix: running sums of ``exp(score - max)``."""
+        weights = ops.exp(scores - ops.max(scores, axis=1, keepdims=True))
+        if mask is not None:
+            weights = weights * ops.cast(mask, weights.dtype)
+        total = ops.cumsum(weights, axis=1)
+        pooled = ops.cumsum(x * ops.expand_dims(weights, -1), axis=1)
+        return pooled / ops.expand_dims(ops.maximum(total, 1e-30), -1)
+
+    def compute_mask(self, x: Any, mask: Any = None) -> Any:
+        return mask if self.causal else None
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        return (input_shape[0], input_shape[-1])
+        return input_shape if self.causal else (input_shape[0], input_shape[-1])
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "score": self.score,
-                "attention_units": self.attention_units}
+                "attention_units": self.attention_units, "causal": self.causal}
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")

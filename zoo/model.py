@@ -2,10 +2,14 @@
 
 Stems and heads live here and nowhere else. A family supplies only a backbone: a function
 ``backbone(x, mask) -> (B, D)`` over the stem's ``(B, T, D)`` output and its padding mask.
+For a ``labeling`` task, answered at every position, it is called with ``sequences=True`` and
+returns its ``(B, T, D)`` features instead of pooling them; a backbone without that argument
+(a plugin's, say) serves the pooled tasks only.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +19,7 @@ from keras import ops
 from zoo.checks import positive_int, rate
 from zoo.task import TaskSpec
 
-Backbone = Callable[[Any, Any], Any]
+Backbone = Callable[..., Any]
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
@@ -62,9 +66,10 @@ def stem(task: TaskSpec, width: int) -> tuple[Any, Any, Any]:
 
 
 def head(x: Any, task: TaskSpec, dropout: float) -> Any:
-    """Task head on a pooled ``(B, D)`` vector: softmax classes or linear horizon x targets."""
+    """Task head on a pooled ``(B, D)`` vector (or, for ``labeling``, on every position of
+    ``(B, T, D)``): softmax classes or linear horizon x targets."""
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    if task.kind == "classification":
+    if task.kind != "forecasting":
         return keras.layers.Dense(task.num_outputs, activation="softmax", dtype="float32",
                                   name="head_classes")(x)
     return keras.layers.Dense(task.num_outputs, dtype="float32", name="head_forecast")(x)
@@ -76,7 +81,12 @@ def build_sequence_model(
     """Assemble stem -> ``backbone`` -> head into a :class:`SeqModel` (uncompiled)."""
     rate("dropout", dropout)
     inputs, x, mask = stem(task, embed_dim)
-    return SeqModel(inputs, head(backbone(x, mask), task, dropout), name=name)
+    if not task.per_position:
+        return SeqModel(inputs, head(backbone(x, mask), task, dropout), name=name)
+    if "sequences" not in inspect.signature(backbone).parameters:
+        raise ValueError(f"model {name!r} answers once per sequence: its backbone takes no "
+                         "`sequences` argument, so it cannot serve a labeling task")
+    return SeqModel(inputs, head(backbone(x, mask, sequences=True), task, dropout), name=name)
 
 
 def adapt_stem(model: keras.Model, x_train: Any) -> None:

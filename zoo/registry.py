@@ -16,7 +16,8 @@ from typing import Any
 import keras
 
 from zoo.checks import UnknownNameError
-from zoo.task import INPUTS, KINDS, TaskSpec
+from zoo.metrics import LabeledAccuracy
+from zoo.task import IGNORE, INPUTS, KINDS, TaskSpec
 
 SearchSpace = Callable[[Any], dict[str, Any]]
 
@@ -136,6 +137,22 @@ def resolve_hparams(name: str, hparams: dict[str, Any]) -> dict[str, Any]:
     return {**info.defaults, **hparams}
 
 
+def default_loss(task: TaskSpec) -> Any:
+    """The loss a zoo model of ``task`` trains with: cross-entropy (over the labelled
+    positions only, for ``labeling``) or mean squared error."""
+    if task.per_position:
+        return keras.losses.SparseCategoricalCrossentropy(ignore_class=IGNORE)
+    return "sparse_categorical_crossentropy" if task.kind == "classification" else "mse"
+
+
+def default_metrics(task: TaskSpec) -> list[Any]:
+    """The metrics a zoo model of ``task`` reports: accuracy (over the labelled positions, for
+    ``labeling``) or mean absolute error."""
+    if task.per_position:
+        return [LabeledAccuracy(name="accuracy")]
+    return ["accuracy"] if task.kind == "classification" else ["mae"]
+
+
 def jit_choice(name: str, device: str | None = None, train_samples: int | None = None
                ) -> bool | None:
     """Whether ``name`` compiles with XLA by default here, or ``None`` for Keras's own choice.
@@ -227,7 +244,6 @@ def create_model(
     if compile:
         if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-        classify = task.kind == "classification"
         if jit_compile == "auto":
             choice = jit_choice(name)
             jit_compile = "auto" if choice is None else choice
@@ -241,7 +257,7 @@ def create_model(
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
             optimizer=optimizer or keras.optimizers.Adam(learning_rate),
-            loss=loss or ("sparse_categorical_crossentropy" if classify else "mse"),
-            metrics=metrics or (["accuracy"] if classify else ["mae"]),
+            loss=loss or default_loss(task),
+            metrics=metrics or default_metrics(task),
         )
     return model

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-KINDS = ("classification", "forecasting")
+KINDS = ("classification", "forecasting", "labeling")
+#: the label of a position that has none (``labeling`` tasks); PyTorch's and Zoology's -100
+IGNORE = -100
 INPUTS = ("tokens", "features")
 
 
@@ -14,8 +16,11 @@ class TaskSpec:
     """What a model must consume and produce.
 
     Args:
-        kind: ``"classification"`` (softmax over ``num_outputs`` classes) or
-            ``"forecasting"`` (``num_outputs`` = horizon x targets real values).
+        kind: ``"classification"`` (softmax over ``num_outputs`` classes),
+            ``"forecasting"`` (``num_outputs`` = horizon x targets real values) or
+            ``"labeling"`` (softmax over ``num_outputs`` classes at every position; labels
+            are ``(B, T)`` class ids, :data:`IGNORE` where a position has none, and the loss
+            and accuracy count only the labelled positions).
         input: ``"tokens"`` (int token ids, 0 = padding) or ``"features"``
             (float steps x features).
         seq_len: steps per example; ``None`` means variable length.
@@ -27,7 +32,7 @@ class TaskSpec:
         >>> TaskSpec("classification", "tokens", seq_len=64, vocab_size=5000, num_outputs=2)
     """
 
-    kind: Literal["classification", "forecasting"]
+    kind: Literal["classification", "forecasting", "labeling"]
     input: Literal["tokens", "features"]
     seq_len: int | None = None
     num_features: int | None = None
@@ -60,16 +65,26 @@ class TaskSpec:
                     "TaskSpec with input='features' must not set vocab_size "
                     f"(got {self.vocab_size!r})"
                 )
-        if self.kind == "classification" and self.num_outputs < 2:
+        if self.kind != "forecasting" and self.num_outputs < 2:
             raise ValueError(
-                f"TaskSpec classification needs num_outputs >= 2 classes, got {self.num_outputs}"
+                f"TaskSpec {self.kind} needs num_outputs >= 2 classes, got {self.num_outputs}"
             )
+        if self.kind == "labeling" and self.seq_len is None:
+            raise ValueError("TaskSpec labeling needs a fixed seq_len (labels are per position)")
         if self.kind == "forecasting" and self.input != "features":
             raise ValueError("TaskSpec forecasting needs input='features', got input='tokens'")
 
     @property
+    def per_position(self) -> bool:
+        """Whether the model answers at every position (``labeling``), not once per sequence."""
+        return self.kind == "labeling"
+
+    @property
     def shape(self) -> str:
-        """The task shape name: ``tokens->classes``, ``frames->classes`` or ``steps->horizon``."""
+        """The task shape name: ``tokens->classes``, ``frames->classes``, ``steps->horizon``
+        or ``tokens->labels``."""
+        if self.per_position:
+            return f"{'tokens' if self.input == 'tokens' else 'steps'}->labels"
         if self.input == "tokens":
             return "tokens->classes"
         return "frames->classes" if self.kind == "classification" else "steps->horizon"

@@ -32,7 +32,12 @@ from benchmarks.cell.measure import (
     peak_host_mib,
     train_steps_per_second,
 )
-from benchmarks.cell.metrics import PRIMARY, classification_metrics, forecast_metrics
+from benchmarks.cell.metrics import (
+    PRIMARY,
+    classification_metrics,
+    forecast_metrics,
+    labeling_metrics,
+)
 from benchmarks.cell.provenance import git_revision, versions
 from benchmarks.cell.settings import (
     DEFAULT_SETTINGS,
@@ -256,6 +261,8 @@ def _score(record: RunRecord, data: Dataset, task: zoo.TaskSpec, y_test: np.ndar
     """Quality metrics of test ``output`` into ``record``; non-finite output means diverged."""
     if task.kind == "classification":
         scores = classification_metrics(y_test, output, task.num_outputs)
+    elif task.per_position:
+        scores = labeling_metrics(y_test, output, task.num_outputs)
     else:
         x_test = data.load("test")[0][: budget.max_eval]
         naive = (data.extra("naive", "test")[: budget.max_eval] if "naive_test" in data.arrays()

@@ -19,6 +19,16 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, num_classes: i
     return {"accuracy": float(np.mean(pred == y_true)), "macro_f1": float(np.mean(f1s))}
 
 
+def labeling_metrics(y_true: np.ndarray, probs: np.ndarray, num_classes: int
+                     ) -> dict[str, float]:
+    """Accuracy and macro-F1 over the labelled positions of ``(N, T)`` labels (``IGNORE``
+    elsewhere) and ``(N, T, C)`` probabilities, each labelled position one prediction."""
+    from zoo.task import IGNORE
+
+    labelled = y_true != IGNORE
+    return classification_metrics(y_true[labelled], probs[labelled], num_classes)
+
+
 def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, naive: np.ndarray, scale: float
                      ) -> dict[str, float]:
     """MAE and RMSE in the target's original units, and MAE relative to the naive forecast."""
@@ -29,5 +39,6 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, naive: np.ndarray, 
             "rel_mae": mae / naive_mae if naive_mae else float("nan")}
 
 
-PRIMARY = {"classification": ("accuracy", True), "forecasting": ("mae", False)}
+PRIMARY = {"classification": ("accuracy", True), "labeling": ("accuracy", True),
+           "forecasting": ("mae", False)}
 """Primary metric per task kind, and whether higher is better."""

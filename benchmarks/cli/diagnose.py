@@ -1,45 +1,96 @@
-"""``seqzoo diagnose``: memory length, every model on a diagnostic probe at growing lags."""
+"""``seqzoo diagnose``: memory, every model on a diagnostic probe at growing lags or lengths."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from benchmarks.cli.args import comma_list, run_settings, seeds, worker_setup
 from benchmarks.cli.probes import lengths, run_planned, sweep_flags
 
+PROBE_NAMES = "adding, delayed_recall, selective_copy, mqar or induction_heads"
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of ``seqzoo diagnose``."""
-    p.add_argument("--task", required=True, help="adding or delayed_recall")
-    p.add_argument("--lags", type=lengths, default=[50, 100, 200, 400, 800],
-                   help="comma list of lags (default: 50,100,200,400,800)")
+    p.add_argument("--task", required=True, help=PROBE_NAMES)
+    p.add_argument("--preset", default="cpu",
+                   help="the probe's default sweep and budget: cpu (default), or paper (the "
+                        "published setting, for a GPU; selective_copy, mqar, induction_heads)")
+    p.add_argument("--lags", type=lengths, default=None,
+                   help="adding, delayed_recall: comma list of lags (default: 50,100,200,400,800)")
+    p.add_argument("--lengths", type=lengths, default=None,
+                   help="selective_copy, mqar, induction_heads: comma list of sequence lengths "
+                        "(selective_copy: the noise positions L; default: the preset's)")
+    p.add_argument("--test-lengths", type=lengths, default=None,
+                   help="induction_heads: comma list of lengths the trained weights are also "
+                        "tested at (default: the preset's; cpu: 128,...,4096)")
+    p.add_argument("--test-samples", type=int, default=256,
+                   help="induction_heads: test sequences per test length (default: %(default)s)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a fixed dataset parameter for every point, e.g. variable=false "
+                        "(selective copying's control) or kv=8; repeatable")
     p.add_argument("--models", type=comma_list, default=["*"],
                    help="comma list of model ids or shell patterns (default: every model)")
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2],
                    help="comma list of training seeds (default: 0,1,2)")
-    p.add_argument("--steps", type=int, default=600,
-                   help="optimizer steps per run, the same for every model and lag "
-                        "(default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
-    p.add_argument("--learning-rate", type=float, default=1e-3, help="default: %(default)s")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps per run, the same for every model and point "
+                        "(default: the preset's; 600 on the cpu presets)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
+    p.add_argument("--learning-rate", type=float, default=None, help="default: the preset's")
     p.add_argument("--eval-samples", type=int, default=1000,
-                   help="validation and test samples per lag (default: %(default)s)")
+                   help="validation and test samples per point (default: %(default)s)")
     sweep_flags(p)
+
+
+def fixed_params(task: str, pairs: list[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE`` pairs, typed as the dataset's defaults; one-line errors."""
+    from benchmarks.data.base import split_spec
+
+    if not pairs:
+        return {}
+    bad = [pair for pair in pairs if "=" not in pair]
+    if bad:
+        raise ValueError(f"--param {bad[0]!r} is not allowed; use KEY=VALUE")
+    return split_spec(f"{task}:{','.join(pairs)}")[1]
+
+
+def request(args: argparse.Namespace) -> Any:
+    """The checked :class:`~benchmarks.grids.diagnose.DiagnoseSettings` of the flags."""
+    from benchmarks.data import dataset_class
+    from benchmarks.grids.diagnose import DiagnoseSettings, preset
+
+    chosen = preset(args.task, args.preset)
+    sweep = dataset_class(args.task).sweep
+    wrong = "--lengths" if sweep == "lag" else "--lags"
+    if (args.lengths if sweep == "lag" else args.lags) is not None:
+        raise ValueError(f"{wrong} is not allowed for {args.task}; it sweeps {sweep}s: use "
+                         f"--{sweep}s")
+    points = (args.lags if sweep == "lag" else args.lengths) or list(chosen.points)
+    params = {**chosen.params, **fixed_params(args.task, args.param)}
+    settings = DiagnoseSettings(
+        args.task, tuple(points), args.steps or chosen.steps,
+        args.batch_size or chosen.batch_size, args.learning_rate or chosen.learning_rate,
+        args.eval_samples, tuple(sorted(params.items())),
+        tuple(args.test_lengths if args.test_lengths is not None else chosen.test_lengths),
+        args.test_samples)
+    settings.check()
+    return settings
 
 
 def main(args: argparse.Namespace) -> int:
     """``seqzoo diagnose``: the settings (a frozen, checked request), then the sweep."""
-    from benchmarks.grids.diagnose import SUITE, DiagnoseSettings, plan_diagnose
+    from benchmarks.grids.diagnose import SUITE, plan_diagnose
     from benchmarks.grids.plan import resolve_models
     from results.store import Store
 
-    settings = DiagnoseSettings(args.task, tuple(args.lags), args.steps, args.batch_size,
-                                args.learning_rate, args.eval_samples)
-    settings.check()
+    settings = request(args)
     setup = worker_setup(args)
     models = resolve_models(args.models)
     plan = plan_diagnose(models, settings, args.seeds, Store(args.store),
                          (setup[0], setup[1].kind), run_settings(args))
     return run_planned(args, setup, plan, SUITE, f"{args.task}, {len(models)} models x "
-                                          f"{len(settings.lags)} lags x {len(args.seeds)} "
-                                          f"seeds, {args.steps} steps each")
+                                          f"{len(settings.lags)} {settings.sweep}s x "
+                                          f"{len(args.seeds)} seeds, {settings.steps} steps "
+                                          "each")

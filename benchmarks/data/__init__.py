@@ -6,6 +6,7 @@ from benchmarks.data import (  # noqa: F401  (registers datasets)
     diagnostic,
     files,
     forecasting,
+    recall,
     sentiment,
     speech,
     user,

@@ -33,20 +33,22 @@ from results.memory import PROBES
 SIZE_LIMITS = {f"n_{split}": Limit(1) for split in SPLITS}
 
 
-class _Probe(Dataset):
-    """Shared checks and split generation of the diagnostic probes."""
+class Probe(Dataset):
+    """Shared checks and split generation of the diagnostic probes; ``sweep`` names the
+    parameter a memory sweep varies (``seqzoo diagnose``)."""
 
     family = "diagnostic"
     offline = True
     licence = "generated locally (no licence needed)"
     version = "1"
     split_definition = "independent samples per split, each split from its own seeded stream"
+    sweep = "lag"
 
     def _sizes(self) -> dict[str, int]:
         return {s: self.params[f"n_{s}"] for s in SPLITS}  # checked by ``limits``
 
     def _rng(self, split: str) -> np.random.Generator:
-        return np.random.default_rng([self.seed, SPLITS.index(split), self.params["lag"]])
+        return np.random.default_rng([self.seed, SPLITS.index(split), self.params[self.sweep]])
 
     def _finish(self, arrays: dict[str, np.ndarray], task: dict[str, Any]
                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -67,7 +69,7 @@ class _Probe(Dataset):
 
 
 @register_dataset
-class Adding(_Probe):
+class Adding(Probe):
     """The adding problem: sum the two marked values of a sequence of ``lag`` steps."""
 
     name = "adding"
@@ -94,7 +96,7 @@ class Adding(_Probe):
 
 
 @register_dataset
-class DelayedRecall(_Probe):
+class DelayedRecall(Probe):
     """One-symbol copy memory: recall the first symbol after ``lag`` distractors and a cue."""
 
     name = "delayed_recall"
@@ -118,8 +120,12 @@ class DelayedRecall(_Probe):
                 "vocab_size": k + m + 2, "num_outputs": k}
         return self._finish(arrays, task)
 
+    def chance(self) -> float:
+        """Accuracy of a model that remembers nothing: one of K symbols."""
+        return 1.0 / self.params["symbols"]
 
-def no_memory_score(dataset: Dataset) -> tuple[str, float]:
+
+def no_memory_score(dataset: Probe) -> tuple[str, float]:
     """The closed-form score of a model that remembers nothing: ``(metric, value)``."""
     metric, _, _, value, _ = PROBES[dataset.name]
-    return metric, 1.0 / dataset.params["symbols"] if value is None else value
+    return metric, dataset.chance() if value is None else value

@@ -1,21 +1,27 @@
 """``seqzoo diagnose``: how far back each model remembers, on the diagnostic probes.
 
-Every model trains on the same task at every lag, for the same number of optimizer steps
-(one epoch over ``steps x batch`` fresh samples), on the same seeds, through the isolated
-workers; each (model, lag, seed) is one cell of suite ``diagnose``. At the largest lag of the
-adding task the first seed's runs also measure gradient flow (:mod:`benchmarks.cell.gradflow`) at
-initialisation and after training. The report turns the rows into score-vs-lag tables, the
-memory horizon per model and the gradient-flow plot (:mod:`results.memory`).
+Every model trains on the same task at every point of the sweep (a lag, or a sequence length),
+for the same number of optimizer steps (one epoch over ``steps x batch`` fresh samples), on the
+same seeds, through the isolated workers; each (model, point, seed) is one cell of suite
+``diagnose``. At the largest lag of the adding task the first seed's runs also measure gradient
+flow (:mod:`benchmarks.cell.gradflow`) at initialisation and after training. The report turns
+the rows into score-vs-point tables, the memory horizon per model and the gradient-flow plot
+(:mod:`results.memory`).
+
+The probes' defaults (:data:`PRESETS`) are sized for a CPU; ``paper`` presets hold each
+paper's own setting, for a GPU. MQAR sweeps length with kv = length / 16, Zoology's grid
+((64, 4), (128, 8), (256, 16)), unless a fixed kv is given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from benchmarks.cell.budget import Budget
 from benchmarks.cell.checks import check_int, check_ints, check_positive
 from benchmarks.cell.settings import DEFAULT_SETTINGS, RunSettings
-from benchmarks.data import canonical_id
+from benchmarks.data import canonical_id, dataset_class
 from benchmarks.grids.plan import PlannedRun, plan_grid
 from results.memory import PROBES
 from results.store import Store
@@ -25,8 +31,52 @@ TASKS = tuple(PROBES)
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A probe's default sweep: the points, the fixed dataset parameters, the budget."""
+
+    points: tuple[int, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    steps: int = 600
+    test_lengths: tuple[int, ...] = ()
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+
+
+LAGS = (50, 100, 200, 400, 800)
+#: per probe, ``cpu`` (the default) and ``paper`` (the published setting, for a GPU)
+PRESETS: dict[str, dict[str, Preset]] = {
+    "adding": {"cpu": Preset(LAGS)},
+    "delayed_recall": {"cpu": Preset(LAGS)},
+    # Gu & Dao 2023 §4.1.1: L = 4096, M = 16, A = 16, 400k steps of batch 64 (two layers, D = 64)
+    "selective_copy": {"cpu": Preset((64, 256), {"tokens": 8, "vocab": 16}, steps=600),
+                       "paper": Preset((4096,), {"tokens": 16, "vocab": 16}, steps=400_000,
+                                       batch_size=64)},
+    # Arora et al. 2023, Figure 2: V = 8192, (L, kv) in (64, 4), (128, 8), (256, 16)
+    "mqar": {"cpu": Preset((64, 128), {"vocab": 8192}, steps=600),
+             "paper": Preset((64, 128, 256), {"vocab": 8192}, steps=20_000, batch_size=64)},
+    # Gu & Dao 2023 §4.1.2: vocabulary 16, trained at 256 (tested at 2^6..2^20)
+    "induction_heads": {"cpu": Preset((64,), {"vocab": 16}, steps=600,
+                                      test_lengths=(128, 256, 512, 1024, 2048, 4096)),
+                        "paper": Preset((256,), {"vocab": 16}, steps=50_000, batch_size=8,
+                                        test_lengths=tuple(2**k for k in range(6, 21)))},
+}
+
+
+def preset(task: str, name: str = "cpu") -> Preset:
+    """The preset ``name`` of ``task``; ``ValueError`` naming what exists."""
+    if task not in TASKS:
+        raise ValueError(f"--task {task!r} is not allowed; use one of {', '.join(TASKS)}")
+    presets = PRESETS[task]
+    if name not in presets:
+        raise ValueError(f"--preset {name!r} is not allowed for {task}; use one of "
+                         f"{', '.join(presets)}")
+    return presets[name]
+
+
+@dataclass(frozen=True)
 class DiagnoseSettings:
-    """One memory-length sweep: the probe, its lags, and the equal training budget."""
+    """One memory sweep: the probe, its points (lags, or lengths), fixed dataset parameters,
+    and the equal training budget."""
 
     task: str
     lags: tuple[int, ...]
@@ -34,26 +84,65 @@ class DiagnoseSettings:
     batch_size: int = 32
     learning_rate: float = 1e-3
     eval_samples: int = 1000
+    params: tuple[tuple[str, Any], ...] = ()
+    test_lengths: tuple[int, ...] = ()
+    test_samples: int = 256
+
+    @property
+    def sweep(self) -> str:
+        """The dataset parameter the sweep varies: ``lag`` or ``length``."""
+        return dataset_class(self.task).sweep
 
     def check(self) -> None:
-        """``ValueError`` naming the first bad setting."""
+        """``ValueError`` naming the first bad setting (a bad dataset parameter included)."""
         if self.task not in TASKS:
             raise ValueError(f"--task {self.task!r} is not allowed; use one of "
                              f"{', '.join(TASKS)}")
-        check_ints("--lags", self.lags, 2)
+        check_ints(f"--{self.sweep}s", self.lags, 2)
         for flag, value in (("--steps", self.steps), ("--batch-size", self.batch_size),
                             ("--eval-samples", self.eval_samples)):
             check_int(flag, value)
         check_positive("--learning-rate", self.learning_rate)
+        if self.test_lengths:
+            if self.task != "induction_heads":
+                raise ValueError(f"--test-lengths is not allowed for {self.task}; only "
+                                 "induction_heads tests at other lengths")
+            check_ints("--test-lengths", self.test_lengths, 4)
+            check_int("--test-samples", self.test_samples)
+        cls = dataset_class(self.task)
+        for key, _ in self.params:
+            if key not in cls.defaults or key == self.sweep or key.startswith("n_"):
+                allowed = [k for k in cls.defaults if k != self.sweep and not k.startswith("n_")]
+                raise ValueError(f"--param {key} is not allowed for {self.task}; use one of "
+                                 f"{', '.join(allowed) or '(none)'}")
+        for point in self.lags:
+            cls(**self.point(point))  # the dataset's own checks, one line each
 
-    def dataset(self, lag: int) -> str:
-        """The dataset id of one lag: ``steps x batch`` training samples, one epoch."""
+    def point(self, value: int) -> dict[str, Any]:
+        """The dataset parameters of one point of the sweep (MQAR: kv = length / 16 unless
+        fixed)."""
+        params = {self.sweep: value, **dict(self.params)}
+        if self.task == "mqar" and "kv" not in params:
+            params["kv"] = max(value // 16, 1)
+        return params
+
+    def dataset(self, value: int) -> str:
+        """The dataset id of one point: ``steps x batch`` training samples, one epoch."""
         n = self.eval_samples
-        return canonical_id(f"{self.task}:lag={lag},n_train={self.steps * self.batch_size},"
+        given = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                         for k, v in self.point(value).items())  # as a user types it
+        return canonical_id(f"{self.task}:{given},n_train={self.steps * self.batch_size},"
                             f"n_val={n},n_test={n}")
 
+    def extrapolation(self) -> list[str]:
+        """The dataset ids the trained weights are tested on besides their own length:
+        ``test_samples`` test sequences at each of ``test_lengths``."""
+        fixed = ",".join(f"{k}={v}" for k, v in self.params)
+        return [canonical_id(f"{self.task}:length={n}{',' + fixed if fixed else ''},n_train=1,"
+                             f"n_val=1,n_test={self.test_samples}") for n in self.test_lengths]
+
     def budget(self) -> Budget:
-        """The same budget at every lag: one epoch of ``steps`` optimizer steps."""
+        """The same budget at every point: one epoch of ``steps`` optimizer steps."""
         return Budget(epochs=1, batch_size=self.batch_size, patience=1,
                       learning_rate=self.learning_rate)
 
@@ -61,13 +150,16 @@ class DiagnoseSettings:
 def plan_diagnose(models: list[str], settings: DiagnoseSettings, seeds: list[int],
                   store: Store, where: tuple[str, str],
                   run_settings: RunSettings = DEFAULT_SETTINGS) -> list[PlannedRun]:
-    """Every (lag, model, seed) cell on ``where`` (backend, device kind); gradient flow on the
-    first seed at the adding task's largest lag."""
+    """Every (point, model, seed) cell on ``where`` (backend, device kind); gradient flow on
+    the first seed at the adding task's largest lag; the test lengths of induction heads on
+    every cell."""
     settings.check()
     lags = sorted(set(settings.lags))
     datasets = {settings.dataset(lag): settings.budget() for lag in lags}
     plan = plan_grid(models, datasets, seeds, SUITE, store, where, baselines=False,
                      settings=run_settings)
+    if settings.test_lengths:
+        return [replace(p, job={"extrapolate": settings.extrapolation()}) for p in plan]
     if settings.task != "adding":
         return plan
     longest = settings.dataset(lags[-1])

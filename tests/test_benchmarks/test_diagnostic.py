@@ -8,15 +8,20 @@ import pytest
 
 import zoo
 from benchmarks.cell.gradflow import gradient_norms
-from benchmarks.data import SPLITS, get_dataset, list_datasets
+from benchmarks.data import SPLITS, dataset_class, get_dataset, list_datasets
 from benchmarks.data.base import split_spec
 from benchmarks.data.diagnostic import no_memory_score
 
-PROBES = list_datasets(family="diagnostic")
+#: the probes swept over a lag (the recall probes, swept over length, are tested in
+#: test_recall_probes.py)
+PROBES = [name for name in list_datasets(family="diagnostic")
+          if dataset_class(name).sweep == "lag"]
 
 
-def test_both_probes_are_registered() -> None:
+def test_every_probe_is_registered() -> None:
     assert PROBES == ["adding", "delayed_recall"]
+    assert list_datasets(family="diagnostic") == [
+        "adding", "delayed_recall", "induction_heads", "mqar", "selective_copy"]
 
 
 @pytest.mark.parametrize("name", PROBES)

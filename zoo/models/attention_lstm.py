@@ -24,13 +24,16 @@ def attention_space(hp: Any) -> dict[str, Any]:
                       "Attention Can Solve Some Long-Term Memory Problems")
 def attention_lstm(task: TaskSpec, units: int = 128, dropout: float = 0.1, embed_dim: int = 64,
                    attention: str = "additive", attention_units: int = 64) -> keras.Model:
-    """LSTM whose per-step outputs are pooled by learned attention (additive or dot)."""
+    """LSTM whose per-step outputs are pooled by learned attention (additive or dot); for a
+    task answered at every position, each position pools its prefix and sees its own step."""
     pool = AttentionPooling(attention, positive_int("attention_units", attention_units),
-                            name="attention_pool")
+                            causal=task.per_position, name="attention_pool")
 
-    def backbone(x: Any, mask: Any) -> Any:
+    def backbone(x: Any, mask: Any, sequences: bool = False) -> Any:
         seq = recurrent_stack(x, mask, cell="lstm", units=units, depth=1, dropout=dropout,
                               return_sequences=True)
+        if sequences:
+            return keras.layers.Concatenate(name="step_and_context")([seq, pool(seq, mask=mask)])
         return pool(seq, mask=mask)
 
     return build_sequence_model(task, backbone, embed_dim=embed_dim, dropout=dropout,

@@ -27,16 +27,19 @@ FENG = "Feng et al. 2024, Were RNNs All We Needed? (arXiv 2410.01201)"
 def create_block_stack(task: TaskSpec, name: str, blocks: list[dict[str, Any]], *,
                        embed_dim: int, dropout: float) -> keras.Model:
     """A stack of :class:`LinearRNNBlock` (one per dict of its arguments), a final LayerNorm,
-    and the masked mean + last-step pooling; every mixer family of the zoo is built by it."""
+    and the masked mean + last-step pooling (none for a per-position task); every mixer family
+    of the zoo is built by it."""
     rate("dropout", dropout)
     if task.seq_len is None:
         raise ValueError(f"{name} needs a fixed seq_len (its parallel form is built for one "
                          "length); give TaskSpec(seq_len=...)")
 
-    def backbone(x: Any, mask: Any) -> Any:
+    def backbone(x: Any, mask: Any, sequences: bool = False) -> Any:
         for i, block in enumerate(blocks):
             x = LinearRNNBlock(**block, dropout=dropout, name=f"block_{i}")(x, mask=mask)
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+        if sequences:
+            return x
         return keras.layers.Concatenate(name="pool")([
             MaskedMeanPooling(name="mean_pool")(x, mask=mask),
             LastStepPooling(name="last_pool")(x, mask=mask)])

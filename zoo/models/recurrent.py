@@ -58,9 +58,9 @@ def stacked_space(hp: Any) -> dict[str, Any]:
 def _create_recurrent(task: TaskSpec, name: str, *, cell: str, units: int, dropout: float,
                       embed_dim: int, depth: int = 1, bidirectional: bool = False
                       ) -> keras.Model:
-    def backbone(x: Any, mask: Any) -> Any:
+    def backbone(x: Any, mask: Any, sequences: bool = False) -> Any:
         return recurrent_stack(x, mask, cell=cell, units=units, depth=depth, dropout=dropout,
-                               bidirectional=bidirectional)
+                               bidirectional=bidirectional, return_sequences=sequences)
 
     return build_sequence_model(task, backbone, embed_dim=embed_dim, dropout=dropout, name=name)
 

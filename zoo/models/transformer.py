@@ -34,11 +34,13 @@ def transformer(task: TaskSpec, embed_dim: int = 64, num_heads: int = 4, num_lay
     positive_int("ff_dim", ff_dim)
     rate("dropout", dropout)
 
-    def backbone(x: Any, mask: Any) -> Any:
+    def backbone(x: Any, mask: Any, sequences: bool = False) -> Any:
         x = PositionalEmbedding(task.seq_len, name="positions")(x)
         for i in range(positive_int("num_layers", num_layers)):
             x = TransformerBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(x, mask=mask)
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+        if sequences:
+            return x
         # the mean summarises the sequence; the last step carries what is most recent, which
         # forecasting needs and a mean blurs away
         return keras.layers.Concatenate(name="pool")([

@@ -50,13 +50,18 @@ def _cap_threads(threads: int) -> None:
 
 
 def _callbacks(spec: dict[str, Any], data: Any, cell: Any) -> list[Any]:
-    """The callbacks a cell asks for: gradient flow on 128 validation samples, TensorBoard."""
+    """The callbacks a cell asks for: gradient flow on 128 validation samples, the trained
+    weights at other lengths (:mod:`benchmarks.cell.extrapolate`), TensorBoard."""
     callbacks = []
     if spec.get("gradient_flow"):
         from benchmarks.cell.gradflow import GradientFlow
 
         x, y = data.load("val")
         callbacks.append(GradientFlow(x[:128], y[:128]))
+    if spec.get("extrapolate"):
+        from benchmarks.cell.extrapolate import Extrapolation
+
+        callbacks.append(Extrapolation(spec["extrapolate"]))
     if spec.get("tensorboard"):
         from benchmarks.grids.tracking import tensorboard_callback
 

@@ -1,0 +1,190 @@
+"""``seqzoo diagnose`` on the recall probes: presets, sweep planning, the trained weights at
+longer lengths, bad input, the report's Reproduction table and its verdicts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from benchmarks.cell.extrapolate import accuracy_at, at_length
+from benchmarks.cli import main
+from benchmarks.data import get_dataset
+from benchmarks.grids.diagnose import PRESETS, DiagnoseSettings, plan_diagnose, preset
+from results.memory import memory_tables
+from results.record import RunRecord
+from results.reproduction import reproduction_rows
+from results.store import Store
+
+ENV = {**os.environ, "COLUMNS": "120", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def test_presets_hold_the_papers_settings_and_a_cpu_default() -> None:
+    assert preset("selective_copy", "paper").points == (4096,)
+    assert preset("selective_copy", "paper").params == {"tokens": 16, "vocab": 16}
+    assert preset("mqar", "paper").points == (64, 128, 256)
+    assert preset("mqar", "paper").params == {"vocab": 8192}
+    assert preset("induction_heads", "paper").points == (256,)
+    assert preset("induction_heads", "paper").test_lengths[-1] == 2**20
+    for task, presets in PRESETS.items():
+        assert "cpu" in presets, task
+    with pytest.raises(ValueError, match="--preset 'paper' is not allowed for adding; use "
+                                         "one of cpu"):
+        preset("adding", "paper")
+
+
+def test_the_sweeps_plan_one_dataset_per_point(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    where = ("tensorflow", "cpu")
+    mqar = DiagnoseSettings("mqar", (64, 128), steps=2, batch_size=4, eval_samples=8,
+                            params=(("vocab", 256),))
+    plan = plan_diagnose(["lstm"], mqar, [0], store, where)
+    # Zoology's grid: kv = length / 16
+    assert [p.dataset for p in plan] == [
+        "mqar:kv=4,length=64,n_test=8,n_train=8,n_val=8,vocab=256",
+        "mqar:kv=8,length=128,n_test=8,n_train=8,n_val=8,vocab=256"]
+    fixed = DiagnoseSettings("mqar", (64,), steps=2, batch_size=4, eval_samples=8,
+                             params=(("kv", 2), ("vocab", 256)))
+    assert plan_diagnose(["lstm"], fixed, [0], store, where)[0].dataset.startswith(
+        "mqar:kv=2,length=64")
+    control = DiagnoseSettings("selective_copy", (16,), steps=2, batch_size=4, eval_samples=8,
+                               params=(("variable", False),))
+    assert plan_diagnose(["lstm"], control, [0], store, where)[0].dataset == (
+        "selective_copy:length=16,n_test=8,n_train=8,n_val=8,variable=false")
+    induction = DiagnoseSettings("induction_heads", (16,), steps=2, batch_size=4,
+                                 eval_samples=8, test_lengths=(32, 64), test_samples=5)
+    cells = plan_diagnose(["lstm", "mamba"], induction, [0], store, where)
+    assert all(p.job == {"extrapolate": [
+        "induction_heads:length=32,n_test=5,n_train=1,n_val=1",
+        "induction_heads:length=64,n_test=5,n_train=1,n_val=1"]} for p in cells)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--task", "mqar", "--lags", "64"],
+     "--lags is not allowed for mqar; it sweeps lengths: use --lengths"),
+    (["--task", "adding", "--lengths", "64"],
+     "--lengths is not allowed for adding; it sweeps lags: use --lags"),
+    (["--task", "mqar", "--lengths", "62,63"], "length=63 is not allowed; use an even length"),
+    (["--task", "mqar", "--lengths", "64", "--param", "vocab=32"],
+     "vocab=32 is not allowed with length=64; use vocab > length"),
+    (["--task", "selective_copy", "--param", "colour=red"], "colour=red"),
+    (["--task", "selective_copy", "--param", "length=5"],
+     "--param length is not allowed for selective_copy; use one of tokens, vocab, variable"),
+    (["--task", "selective_copy", "--param", "variable"],
+     "--param 'variable' is not allowed; use KEY=VALUE"),
+    (["--task", "adding", "--preset", "paper"], "--preset 'paper' is not allowed for adding"),
+    (["--task", "mqar", "--test-lengths", "128"], "--test-lengths is not allowed for mqar"),
+    (["--task", "induction_heads", "--test-lengths", "2"],
+     "--test-lengths 2 is not allowed; use integers >= 4"),
+])
+def test_bad_recall_sweeps_are_one_line_errors(argv, message, tmp_path, capsys) -> None:
+    assert main(["diagnose", *argv, "--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqzoo: error:") and message in err and "\n" not in err
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_model_takes_its_trained_weights_to_a_longer_length(name) -> None:
+    short = zoo.TaskSpec("labeling", "tokens", seq_len=8, vocab_size=7, num_outputs=5)
+    model = zoo.create_model(name, short)
+    longer, grown = at_length(model, zoo.TaskSpec("labeling", "tokens", seq_len=20,
+                                                  vocab_size=7, num_outputs=5))
+    assert longer.output.shape[1] == 20
+    assert grown == (["positions"] if name == "transformer" else [])
+    x = np.random.default_rng(0).integers(1, 7, (2, 8)).astype("int32")
+    if name not in ("bilstm", "transformer"):  # a causal model answers its 8 as before
+        padded = np.concatenate([x, np.ones((2, 12), dtype="int32")], axis=1)
+        np.testing.assert_allclose(longer.predict(padded, verbose=0)[:, :8],
+                                   model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_the_accuracy_at_a_longer_length_reads_the_labelled_positions() -> None:
+    data = get_dataset("induction_heads:length=32,vocab=4,n_train=1,n_val=1,n_test=40")
+    model = zoo.create_model("lstm", zoo.TaskSpec("labeling", "tokens", seq_len=16,
+                                                   vocab_size=6, num_outputs=4))
+    result = accuracy_at(model, data)
+    assert result["n"] == 40 and 0 <= result["accuracy"] <= 1 and "note" not in result
+
+
+def _row(model: str, dataset: str, seed: int, accuracy: float, extra: dict | None = None
+         ) -> RunRecord:
+    return RunRecord(model=model, dataset=dataset, seed=seed, suite="diagnose",
+                     backend="tensorflow", device="cpu", hparams_hash="h" + model,
+                     primary_metric="accuracy", accuracy=accuracy,
+                     extra=json.dumps(extra or {}), started_at="2026-01-01T00:00:00+00:00")
+
+
+def test_the_verdicts_follow_the_rows(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    copy, control = "selective_copy:length=64", "selective_copy:length=64,variable=false"
+    induction = "induction_heads:length=64"
+    far = {"mamba": 0.97, "transformer": 0.2}
+    for seed in range(3):
+        for model, score in (("mamba", 0.99), ("s4d", 0.2)):
+            store.add(_row(model, copy, seed, score))
+            store.add(_row(model, control, seed, 0.98))
+        for model in ("mamba", "transformer"):
+            store.add(_row(model, induction, seed, 0.99, {"extrapolation": {
+                "4096": {"accuracy": far[model], "n": 10}}}))
+        for length, scores in ((64, {"transformer": 0.99, "lstm": 0.9, "mamba": 0.8}),
+                               (128, {"transformer": 0.98, "lstm": 0.5, "mamba": 0.6})):
+            for model, score in scores.items():
+                store.add(_row(model, f"mqar:kv={length // 16},length={length}", seed, score))
+    rows = {r["probe"]: r for r in reproduction_rows(memory_tables(store.runs()))}
+    assert {probe: r["verdict"] for probe, r in rows.items()} == {
+        "selective_copy": "reproduced", "selective_copy (variable=false)": "reproduced",
+        "induction_heads": "reproduced", "mqar": "reproduced"}
+    assert ("mamba", "0.990 ± 0.000", "99.8 (Mamba, S6 layer)") in rows["selective_copy"][
+        "scores"]
+    assert "2 of 2 recurrent models fall from length 64 to 128" in rows["mqar"]["reason"]
+    solved = Store(tmp_path / "solved.sqlite")  # the time-invariant model solves it as well
+    for seed in range(3):
+        solved.add(_row("mamba", copy, seed, 0.99))
+        solved.add(_row("s4d", copy, seed, 0.95))
+    verdict = reproduction_rows(memory_tables(solved.runs()))[0]
+    assert verdict["verdict"] == "not reproduced"
+    assert "the time-invariant s4d solves it too" in verdict["reason"]
+    alone = Store(tmp_path / "alone.sqlite")
+    alone.add(_row("mamba", copy, 0, 0.99))
+    verdict = reproduction_rows(memory_tables(alone.runs()))[0]
+    assert verdict["verdict"] == "not comparable" and "no rows of s4d" in verdict["reason"]
+
+
+def _seqzoo(*args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", *args], env=ENV,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
+def test_a_tiny_sweep_of_each_recall_probe_reaches_the_reproduction_table(tmp_path) -> None:
+    store, out = tmp_path / "s.sqlite", tmp_path / "report"
+    common = ["--seeds", "0", "--steps", "2", "--batch-size", "4", "--eval-samples", "8",
+              "--store", str(store), "--workers", "2"]
+    _seqzoo("diagnose", "--task", "selective_copy", "--lengths", "8", "--param", "tokens=2",
+            "--models", "mamba,s4d", *common)
+    _seqzoo("diagnose", "--task", "mqar", "--lengths", "16,32", "--param", "vocab=64",
+            "--models", "transformer,lstm", *common)
+    _seqzoo("diagnose", "--task", "induction_heads", "--lengths", "8", "--test-lengths", "16",
+            "--test-samples", "4", "--models", "mamba,transformer", *common)
+    runs = Store(store).runs()
+    assert len(runs) == 8 and (runs.status == "ok").all(), runs[["model", "error"]]
+    extrapolated = runs[runs.dataset.str.startswith("induction_heads")]
+    for extra in extrapolated.extra:
+        assert json.loads(extra)["extrapolation"]["16"]["n"] == 4
+    main(["report", "--store", str(store), "--out", str(out)])
+    text = (out / "leaderboard.md").read_text()
+    for heading in ("### selective_copy (tokens=2, vocab=16): accuracy vs length",
+                    "### mqar (vocab=64): accuracy vs length",
+                    "### induction_heads (vocab=16): the trained weights at longer lengths",
+                    "### Reproduction", "#### selective_copy (tokens=2, vocab=16):",
+                    "#### mqar (vocab=64):", "#### induction_heads (vocab=16):",
+                    "**Verdict: "):
+        assert heading in text, heading
+    assert "positions beyond 8 never trained" in text
+    assert (out / "reproduction.csv").exists()
+    assert "<h3>Reproduction</h3>" in (out / "leaderboard.html").read_text()
