@@ -140,7 +140,9 @@ class S4D(Mixer):
             np.stack([np.ones((width, pairs)), np.zeros((width, pairs))]).astype("float32")))
         self.c = self.add_weight(name="c", shape=(2, width, pairs),
                                  initializer=keras.initializers.RandomNormal(stddev=0.5 ** 0.5))
-        self.skip = self.add_weight(name="skip", shape=(width,), initializer="ones")
+        # D ~ N(0, 1), as state-spaces' s4d.py (``torch.randn(self.h)``)
+        self.skip = self.add_weight(name="skip", shape=(width,),
+                                    initializer=keras.initializers.RandomNormal(stddev=1.0))
         self.out = dense(2 * width, "glu")
         self.out.build(input_shape)
 

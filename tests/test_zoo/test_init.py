@@ -1,4 +1,6 @@
-"""Initialisation as the reference code does it: Mamba (state-spaces ``mamba_simple.py``),
+"""Initialisation as the reference code does it: Mamba (state-spaces ``mamba_simple.py``), S4D
+(state-spaces ``models/s4/s4d.py``; minGRU and minLSTM: Feng et al. 2024's appendix prescribes
+no initialisation beyond its framework's default for ``nn.Linear``, so theirs is Keras's),
 the RG-LRU's ring (recurrentgemma ``rnn_param_init``), the LRU's ring and gamma (Orvieto et al.
 2023, Appendix A) and the xLSTM gates (NX-AI/xlstm ``mlstm/cell.py``, ``slstm/cell.py``)."""
 
@@ -10,7 +12,7 @@ import keras
 import numpy as np
 
 from zoo.gated import LRU, RGLRU
-from zoo.linear_rnn import Mamba
+from zoo.linear_rnn import S4D, Mamba
 from zoo.xlstm import MLSTM, SLSTM
 
 
@@ -73,3 +75,29 @@ def test_xlstm_gates_start_as_the_reference() -> None:
     ramp = np.arange(8) / 7
     np.testing.assert_allclose(bias[1], np.tile(-(-5.0 + 12.0 * ramp ** 0.3), 4), rtol=1e-6)
     np.testing.assert_array_equal(bias[[0, 2, 3]], 0)
+
+
+def test_s4d_initialised_as_s4d_py() -> None:
+    width, n = 64, 32
+    layer = _built(S4D(d_state=n, init="lin", dt_min=1e-3, dt_max=1e-1), width=width)
+    # log_dt uniform in [log dt_min, log dt_max]
+    log_dt = _np(layer.log_dt)
+    assert log_dt.min() >= math.log(1e-3) - 1e-6 and log_dt.max() <= math.log(1e-1) + 1e-6
+    assert log_dt.std() > 0.5 * (math.log(1e-1) - math.log(1e-3)) / 12 ** 0.5
+    # log_A_real = log(0.5); A_imag = pi n (S4D-Lin); B absorbed as 1
+    np.testing.assert_allclose(_np(layer.a_re_log), np.full((width, n // 2), math.log(0.5)),
+                               rtol=1e-6)
+    np.testing.assert_allclose(_np(layer.a_im), np.tile(math.pi * np.arange(n // 2),
+                                                         (width, 1)), rtol=1e-6)
+    np.testing.assert_array_equal(_np(layer.b)[0], 1.0)
+    np.testing.assert_array_equal(_np(layer.b)[1], 0.0)
+    # C ~ torch.randn(cfloat): real and imaginary parts each N(0, 1/2); D ~ N(0, 1)
+    c = _np(layer.c)
+    assert abs(c.std() - 0.5 ** 0.5) < 0.05 and abs(c.mean()) < 0.05
+    d = _np(layer.skip)
+    assert 0.7 < d.std() < 1.3 and len(np.unique(d)) == width
+    # S4D-Inv: A_imag = N/pi (N / (2n + 1) - 1)
+    inverse = _built(S4D(d_state=n, init="inv"), width=width)
+    k = np.arange(n // 2)
+    np.testing.assert_allclose(_np(inverse.a_im)[0], n / math.pi * (n / (2 * k + 1) - 1),
+                               rtol=1e-5)

@@ -1,4 +1,5 @@
-"""The newer families against sequential NumPy transcriptions of their authors' code.
+"""The newer families (and minGRU, minLSTM) against sequential NumPy transcriptions of their
+authors' code.
 
 Each check sets a layer's weights to fixed random values, runs the layer (its parallel or
 looped ``call``), and compares with a step-by-step NumPy transcription of the reference
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 
 from zoo.gated import LRU, RGLRU
+from zoo.linear_rnn import MinRNN
 from zoo.xlstm import MLSTM, SLSTM, parallel_mlstm
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
@@ -225,7 +227,39 @@ def check_lru() -> None:
     np.testing.assert_allclose(np.asarray(layer(u.astype("float32"))), expected, **TOL)
 
 
-CHECKS = [check_slstm, check_mlstm_cell, check_mlstm_layer, check_rglru, check_lru]
+def _check_min_rnn(cell: str) -> None:
+    width = 5
+    layer = _randomised(MinRNN(cell=cell, scan="sequential"), width)
+    x = _inputs(width).astype("float64")
+    proj = x @ _w(layer.proj.kernel) + _w(layer.proj.bias)
+    h, hs = np.zeros((2, width)), []
+    for t in range(x.shape[1]):
+        if cell == "mingru":  # z_t = sigma(Linear_dh(x_t)); h~_t = Linear_dh(x_t)
+            z, h_tilde = _sigmoid(proj[:, t, :width]), proj[:, t, width:]
+            h = (1 - z) * h + z * h_tilde
+        else:  # f, i = sigma(.), f' = f / (f + i), i' = i / (f + i), h~ = Linear_dh(x_t)
+            f, i = _sigmoid(proj[:, t, :width]), _sigmoid(proj[:, t, width:2 * width])
+            h = f / (f + i) * h + i / (f + i) * proj[:, t, 2 * width:]
+        hs.append(h)
+    np.testing.assert_allclose(np.asarray(layer(x.astype("float32"))), np.stack(hs, 1), **TOL)
+
+
+def check_mingru() -> None:
+    """minGRU: Feng et al. 2024 (arXiv 2410.01201), Appendix A, the sequential mode of minGRU
+    (``z_t = sigma(Linear(x_t))``, ``h~_t = Linear(x_t)``, ``h_t = (1 - z_t) h_{t-1} + z_t
+    h~_t``, from ``h_0 = 0``)."""
+    _check_min_rnn("mingru")
+
+
+def check_minlstm() -> None:
+    """minLSTM: Feng et al. 2024, Appendix A, the sequential mode of minLSTM with its
+    length-independent scaling of the gates (``f' = f / (f + i)``, ``i' = i / (f + i)``,
+    ``h_t = f' h_{t-1} + i' h~_t``)."""
+    _check_min_rnn("minlstm")
+
+
+CHECKS = [check_slstm, check_mlstm_cell, check_mlstm_layer, check_rglru, check_lru,
+          check_mingru, check_minlstm]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
