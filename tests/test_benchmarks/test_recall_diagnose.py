@@ -149,6 +149,13 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     verdict = reproduction_rows(memory_tables(solved.runs()))[0]
     assert verdict["verdict"] == "not reproduced"
     assert "the time-invariant s4d solves it too" in verdict["reason"]
+    untrained = Store(tmp_path / "untrained.sqlite")  # a transformer that never learnt it
+    for model, own in (("mamba", 0.99), ("transformer", 0.1)):
+        untrained.add(_row(model, induction, 0, own, {"extrapolation": {
+            "1024": {"accuracy": far[model], "n": 10}}}))
+    verdict = reproduction_rows(memory_tables(untrained.runs()))[0]
+    assert verdict["verdict"] == "not comparable"
+    assert "transformer does not solve it at its own length" in verdict["reason"]
     alone = Store(tmp_path / "alone.sqlite")
     alone.add(_row("mamba", copy, 0, 0.99))
     verdict = reproduction_rows(memory_tables(alone.runs()))[0]
