@@ -49,13 +49,18 @@ def _missing(table: MemoryTable, models: tuple[str, ...]) -> tuple[str, str] | N
     return None
 
 
+def _copy_scores(table: MemoryTable) -> tuple[float, float, str]:
+    """Mamba's and S4D's scores at the largest point, and the sentence that states them."""
+    mamba, s4d = _at(table, "mamba"), _at(table, "s4d")
+    return mamba, s4d, f"at {table.sweep} {table.lags[-1]}: mamba {mamba:.3f}, s4d {s4d:.3f}"
+
+
 def _selective(table: MemoryTable) -> tuple[str, str]:
     """Mamba solves it, the time-invariant S4D does not."""
     missing = _missing(table, ("mamba", "s4d"))
     if missing:
         return missing
-    mamba, s4d = _at(table, "mamba"), _at(table, "s4d")
-    where = f"at {table.sweep} {table.lags[-1]}: mamba {mamba:.3f}, s4d {s4d:.3f}"
+    mamba, s4d, where = _copy_scores(table)
     if mamba >= THRESHOLD and s4d < THRESHOLD:
         return "reproduced", where
     if mamba < THRESHOLD:
@@ -68,8 +73,7 @@ def _control(table: MemoryTable) -> tuple[str, str]:
     missing = _missing(table, ("mamba", "s4d"))
     if missing:
         return missing
-    mamba, s4d = _at(table, "mamba"), _at(table, "s4d")
-    where = f"at {table.sweep} {table.lags[-1]}: mamba {mamba:.3f}, s4d {s4d:.3f}"
+    mamba, s4d, where = _copy_scores(table)
     solved = mamba >= THRESHOLD and s4d >= THRESHOLD
     return ("reproduced" if solved else "not reproduced"), where
 

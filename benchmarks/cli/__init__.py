@@ -43,8 +43,9 @@ COMMANDS: dict[str, Command] = {
                     "equal-budget keras-tuner searches, every trial stored, default vs tuned "
                     "compared"),
     "diagnose": Command("benchmarks.cli.diagnose",
-                        "memory length: every model on a diagnostic probe at growing lags, "
-                        "equal optimizer steps"),
+                        "memory and recall: every model on a diagnostic probe at growing lags "
+                        "or lengths, equal optimizer steps; the papers' recall results beside "
+                        "ours"),
     "scale": Command("benchmarks.cli.scale",
                      "cost vs sequence length: step time, tokens/s, latency, memory and FLOPs "
                      "per model and length"),

@@ -67,11 +67,17 @@ def request(args: argparse.Namespace) -> Any:
     if (args.lengths if sweep == "lag" else args.lags) is not None:
         raise ValueError(f"{wrong} is not allowed for {args.task}; it sweeps {sweep}s: use "
                          f"--{sweep}s")
-    points = (args.lags if sweep == "lag" else args.lengths) or list(chosen.points)
+    points = args.lags if sweep == "lag" else args.lengths
+    points = list(chosen.points) if points is None else points
     params = {**chosen.params, **fixed_params(args.task, args.param)}
+
+    def given(value: Any, default: Any) -> Any:
+        return default if value is None else value
+
     settings = DiagnoseSettings(
-        args.task, tuple(points), args.steps or chosen.steps,
-        args.batch_size or chosen.batch_size, args.learning_rate or chosen.learning_rate,
+        args.task, tuple(points), given(args.steps, chosen.steps),
+        given(args.batch_size, chosen.batch_size),
+        given(args.learning_rate, chosen.learning_rate),
         args.eval_samples, tuple(sorted(params.items())),
         tuple(args.test_lengths if args.test_lengths is not None else chosen.test_lengths),
         args.test_samples)

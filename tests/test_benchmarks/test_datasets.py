@@ -18,6 +18,7 @@ from benchmarks.data import (
 from benchmarks.data import cache as cache_mod
 from benchmarks.data.forecasting import window_series
 from benchmarks.data.wheels import PinnedWheel, fetch_wheel, read_member, safe_extract
+from zoo.task import IGNORE
 
 OFFLINE = list_datasets(offline=True) + list_datasets(offline=True, file_kinds=True)
 
@@ -45,6 +46,10 @@ def test_task_spec_matches_arrays(name: str, prepared) -> None:
             assert np.isfinite(x).all()
         if task.kind == "classification":
             assert y.ndim == 1 and 0 <= y.min() and y.max() < task.num_outputs
+        elif task.per_position:  # labels per position, IGNORE where there is none
+            labelled = y[y != IGNORE]
+            assert y.shape == x.shape and len(labelled) > 0
+            assert 0 <= labelled.min() and labelled.max() < task.num_outputs
         else:
             assert y.shape[1] == task.num_outputs and np.isfinite(y).all()
 

@@ -79,6 +79,8 @@ def test_the_sweeps_plan_one_dataset_per_point(tmp_path) -> None:
      "--param 'variable' is not allowed; use KEY=VALUE"),
     (["--task", "adding", "--preset", "paper"], "--preset 'paper' is not allowed for adding"),
     (["--task", "mqar", "--test-lengths", "128"], "--test-lengths is not allowed for mqar"),
+    (["--task", "selective_copy", "--steps", "0"], "--steps 0 is not allowed"),
+    (["--task", "induction_heads", "--learning-rate", "0"], "--learning-rate 0.0 is not allowed"),
     (["--task", "induction_heads", "--test-lengths", "2"],
      "--test-lengths 2 is not allowed; use integers >= 4"),
 ])
@@ -185,10 +187,10 @@ def test_a_tiny_sweep_of_each_recall_probe_reaches_the_reproduction_table(tmp_pa
         assert json.loads(extra)["extrapolation"]["16"]["n"] == 4
     main(["report", "--store", str(store), "--out", str(out)])
     text = (out / "leaderboard.md").read_text()
-    for heading in ("### selective_copy (tokens=2, vocab=16): accuracy vs length",
+    for heading in ("### selective_copy (tokens=2, vocab=8): accuracy vs length",
                     "### mqar (vocab=64): accuracy vs length",
                     "### induction_heads (vocab=16): the trained weights at longer lengths",
-                    "### Reproduction", "#### selective_copy (tokens=2, vocab=16):",
+                    "### Reproduction", "#### selective_copy (tokens=2, vocab=8):",
                     "#### mqar (vocab=64):", "#### induction_heads (vocab=16):",
                     "**Verdict: "):
         assert heading in text, heading

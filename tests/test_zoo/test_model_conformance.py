@@ -71,7 +71,7 @@ def test_get_config_round_trip(name: str, shape: str) -> None:
 def test_info_is_complete(name: str) -> None:
     info = zoo.get_model_info(name)
     assert info.name == name and info.family and info.description and info.paper
-    assert set(info.kinds) == {"classification", "forecasting"}
+    assert set(info.kinds) == {"classification", "forecasting", "labeling"}
     assert set(info.inputs) == {"tokens", "features"}
     assert info.search_space is not None
 
