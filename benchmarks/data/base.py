@@ -142,8 +142,9 @@ class Dataset(ABC):
         parameters given, sorted, defaults included (e.g. ``adding:lag=100``)."""
         if not self.given:
             return self.name
-        return f"{self.name}:" + ",".join(f"{k}={_spelled(v)}"
-                                          for k, v in sorted(self.given.items()))
+        return f"{self.name}:" + ",".join(  # booleans as typed: true, false
+            f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+            for k, v in sorted(self.given.items()))
 
     @abstractmethod
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -337,11 +338,6 @@ def typed_params(cls: type[Dataset], items: Iterable[str], context: str,
                              f"{', '.join(cls.defaults) or '(none)'}")
         params[key] = _typed(context, key, raw, cls.defaults[key])
     return params
-
-
-def _spelled(value: Any) -> str:
-    """A parameter value as a dataset id spells it: booleans as typed, ``true``/``false``."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _typed(spec: str, key: str, raw: str, default: Any) -> Any:
