@@ -36,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="comma list of training seeds (default: 0,1,2)")
     p.add_argument("--steps", type=int, default=None,
                    help="optimizer steps per run, the same for every model and point "
-                        "(default: the preset's; 600 on the cpu presets)")
+                        "(default: the preset's; on the cpu presets 600 for the lag probes, "
+                        "1,500 for the recall probes)")
     p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
     p.add_argument("--learning-rate", type=float, default=None, help="default: the preset's")
     p.add_argument("--eval-samples", type=int, default=1000,

@@ -134,8 +134,7 @@ class DiagnoseSettings:
     def dataset(self, value: int) -> str:
         """The dataset id of one point: ``steps x batch`` training samples, one epoch."""
         n = self.eval_samples
-        given = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                         for k, v in self.point(value).items())  # as a user types it
+        given = ",".join(f"{k}={v}" for k, v in self.point(value).items())
         return canonical_id(f"{self.task}:{given},n_train={self.steps * self.batch_size},"
                             f"n_val={n},n_test={n}")
 
