@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from results.stats import mean_ci, rank_with_ties
+from results.stats import bootstrap_mean_ci, mean_ci, rank_with_ties
 
 #: metric -> (higher is better, decimals)
 METRICS = {"accuracy": (True, 4), "macro_f1": (True, 4), "mae": (False, 3), "rmse": (False, 3),
@@ -112,8 +112,14 @@ def leaderboards(runs: pd.DataFrame) -> list[Board]:
             for (suite, dataset), group in ok.groupby(["suite", "dataset"], sort=True)]
 
 
+def _interval(bounds: tuple[float, float]) -> str:
+    low, high = bounds
+    return "" if math.isnan(low) else f"{low:.2f}-{high:.2f}"
+
+
 def summary(boards: list[Board]) -> pd.DataFrame:
-    """Per model across boards: datasets, mean rank, wins (sole rank 1) and ties (shared 1)."""
+    """Per model across boards: datasets, mean rank with its 95% bootstrap interval over the
+    datasets (resampled with replacement), wins (sole rank 1) and ties (shared 1)."""
     rows: dict[str, dict] = {}
     for board in boards:
         for entry in board.entries.itertuples():
@@ -125,9 +131,11 @@ def summary(boards: list[Board]) -> pd.DataFrame:
     table = pd.DataFrame([{**{k: v for k, v in r.items() if k != "ranks"},
                            "baseline": "yes" if r["baseline"] else "",
                            "datasets": len(r["ranks"]),
-                           "mean_rank": round(float(np.mean(r["ranks"])), 2)}
+                           "mean_rank": round(float(np.mean(r["ranks"])), 2),
+                           "mean_rank_ci": _interval(bootstrap_mean_ci(r["ranks"]))}
                           for r in rows.values()],
-                         columns=["model", "baseline", "wins", "ties", "datasets", "mean_rank"])
+                         columns=["model", "baseline", "wins", "ties", "datasets", "mean_rank",
+                                  "mean_rank_ci"])
     return table.sort_values(["mean_rank", "wins"], ascending=[True, False]).reset_index(drop=True)
 
 

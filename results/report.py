@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from results import memory, peers, reproduction
+from results import memory, parity, peers, reproduction
 from results import scaling as scaling_section
 from results.leaderboard import (
     COST,
@@ -32,6 +32,8 @@ LEGEND = ("Quality is the mean over seeds ± the 95% t-distribution interval (n 
           "non-neural and marked (baseline).")
 
 
+SUMMARY_HEADER = ["model", "baseline", "wins", "ties", "datasets", "mean rank",
+                  "mean rank 95% bootstrap"]
 SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
 STYLE = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:75em;color:#222}"
          "table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
@@ -78,19 +80,20 @@ def provenance(runs: pd.DataFrame, store: Store) -> dict[str, Any]:
 
 @dataclass
 class Sections:
-    """What one report holds: leaderboards, memory length, scaling and speed against PyTorch
-    (any may be empty)."""
+    """What one report holds: leaderboards, memory length, scaling, speed against PyTorch and
+    backend parity (any may be empty)."""
 
     boards: list[Board]
     memory: list[MemoryTable]
     scaling: Scaling | None
     peers: pd.DataFrame | None = None
+    parity: pd.DataFrame | None = None
 
 
 def _markdown(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
     boards = parts_in.boards
     parts = ["# seqzoo leaderboard", "", LEGEND, "", "## Summary across datasets", "",
-             markdown_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
+             markdown_table(SUMMARY_HEADER,
                             summary(boards).values.tolist())]
     for board in boards:
         header, rows = display_rows(board)
@@ -102,6 +105,8 @@ def _markdown(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> 
         parts += scaling_section.markdown(parts_in.scaling)
     if parts_in.peers is not None:
         parts += peers.markdown(parts_in.peers)
+    if parts_in.parity is not None:
+        parts += parity.markdown(parts_in.parity)
     parts += ["", "## Failed and diverged runs", ""]
     parts.append(markdown_table(list(fails.columns), fails.values.tolist()) if len(fails)
                  else "None.")
@@ -134,7 +139,7 @@ def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
     from results.plots import scatter_png
 
     boards = parts_in.boards
-    overall = html_table(["model", "baseline", "wins", "ties", "datasets", "mean rank"],
+    overall = html_table(SUMMARY_HEADER,
                           summary(boards).values.tolist())
     sections = [f"<h2>Summary across datasets</h2>{overall}"]
     for board in boards:
@@ -152,6 +157,8 @@ def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
         sections.append(scaling_section.html(parts_in.scaling))
     if parts_in.peers is not None:
         sections.append(peers.html_section(parts_in.peers))
+    if parts_in.parity is not None:
+        sections.append(parity.html_section(parts_in.parity))
     sections.append("<h2>Failed and diverged runs</h2>" + (
         html_table(list(fails.columns), fails.values.tolist()) if len(fails) else "<p>None.</p>"))
     sections.append(
@@ -171,15 +178,18 @@ def _html(parts_in: Sections, fails: pd.DataFrame, prov: dict[str, Any]) -> str:
 def write_report(store: Store, out: str | Path, suite: str | None = None,
                  datasets: list[str] | None = None) -> list[Path]:
     """Write leaderboard.md, leaderboard.csv and leaderboard.html into ``out``, and, when the
-    store holds ``seqzoo diagnose``, ``seqzoo scale`` or ``seqzoo perf`` rows, their sections in
-    the Markdown and HTML plus memory_length.csv (and reproduction.csv, for the recall
-    probes), scaling.csv and peers.csv; the paths written."""
+    store holds ``seqzoo diagnose``, ``seqzoo scale``, ``seqzoo perf`` or backend-parity rows,
+    their sections in the Markdown and HTML plus memory_length.csv (and reproduction.csv, for
+    the recall probes), scaling.csv, peers.csv and parity.csv; the paths written."""
     runs = load_runs(store, suite, datasets)
-    special = runs["suite"].isin([memory.SUITE, scaling_section.SUITE, peers.SUITE])
+    special = runs["suite"].isin([memory.SUITE, scaling_section.SUITE, peers.SUITE,
+                                  parity.SUITE])
     parts = Sections(leaderboards(runs[~special]), memory.memory_tables(runs),
-                     scaling_section.scaling(runs), peers.peers_frame(runs))
+                     scaling_section.scaling(runs), peers.peers_frame(runs),
+                     parity.parity_frame(runs))
     boards = parts.boards
-    fails = failures(runs[~special | runs["suite"].isin([memory.SUITE, peers.SUITE])])
+    fails = failures(runs[~special | runs["suite"].isin([memory.SUITE, peers.SUITE,
+                                                         parity.SUITE])])
     prov = provenance(runs, store)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -202,4 +212,7 @@ def write_report(store: Store, out: str | Path, suite: str | None = None,
     if parts.peers is not None:
         paths.append(out / "peers.csv")
         parts.peers.to_csv(paths[-1], index=False)
+    if parts.parity is not None:
+        paths.append(out / "parity.csv")
+        parts.parity.to_csv(paths[-1], index=False)
     return paths

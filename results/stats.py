@@ -64,3 +64,17 @@ def rank_with_ties(samples: Sequence[Sequence[float]], higher_is_better: bool
         else:
             ranks[i] = position if i != best else 1
     return ranks, tied
+
+
+def bootstrap_mean_ci(values: Sequence[float], confidence: float = 0.95, resamples: int = 2000,
+                      seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval ``(low, high)`` of the mean of ``values`` (fixed ``seed``,
+    so a report is reproducible); NaNs for fewer than two values."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return math.nan, math.nan
+    if np.ptp(x) == 0:
+        return float(x[0]), float(x[0])
+    result = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=resamples,
+                             method="percentile", random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)

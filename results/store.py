@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, delete, inspect, select, tuple_
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 
@@ -182,6 +182,21 @@ class Store(WorkQueue):
                                                                    "device")))
                                       .where(runs.c.status == "ok")).all()
         return {tuple(row) for row in rows}
+
+    def retire(self, ids: list[int]) -> int:
+        """Delete the runs ``ids`` and their queue cells in one transaction, so that a grid
+        planned next runs those cells again (a reference row whose model code changed); how
+        many runs were deleted."""
+        if not ids:
+            return 0
+        runs, cells = schema.runs, schema.cells
+        with self.dialect.write(self.engine) as connection:
+            keys = [tuple(row) for row in connection.execute(
+                select(*(runs.c[k] for k in RESUME_KEY)).where(runs.c.id.in_(ids))).all()]
+            if keys:
+                connection.execute(delete(cells).where(
+                    tuple_(*(cells.c[k] for k in RESUME_KEY)).in_(keys)))
+            return connection.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -52,6 +52,9 @@ COMMANDS: dict[str, Command] = {
     "perf": Command("benchmarks.cli.perf",
                     "speed against hand-written PyTorch: zoo / torch samples/s per Keras "
                     "backend, model and shape (needs seqzoo[peers])"),
+    "reference": Command("benchmarks.cli.reference",
+                         "regenerate the published reference results (resumable; reruns rows "
+                         "whose model code changed), or --check a sample of them"),
     "report": Command("benchmarks.cli.report",
                       "leaderboard.md/.csv/.html from the results store"),
     "data": Command("benchmarks.cli.data", "list, describe, prepare and add datasets"),

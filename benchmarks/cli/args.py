@@ -35,6 +35,19 @@ def comma_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def dataset_list(text: str) -> list[str]:
+    """A comma list of dataset ids whose parameters hold commas too: a ``key=value`` item with
+    no ``name:`` belongs to the id before it, so ``adding:lag=5,n_train=64,mr_polarity`` ->
+    ``["adding:lag=5,n_train=64", "mr_polarity"]``."""
+    ids: list[str] = []
+    for token in comma_list(text):
+        if ids and "=" in token and ":" not in token and ":" in ids[-1]:
+            ids[-1] += f",{token}"
+        else:
+            ids.append(token)
+    return ids
+
+
 def _int(token: str, what: str) -> int:
     try:
         return int(token)

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.cli.args import comma_list, store_flag
+from benchmarks.cli.args import dataset_list, store_flag
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -15,7 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="seqzoo-results/report",
                    help="output folder (default: seqzoo-results/report)")
     p.add_argument("--suite", help="only runs of this suite")
-    p.add_argument("--datasets", type=comma_list, help="comma list of dataset ids")
+    p.add_argument("--datasets", type=dataset_list,
+                   help="comma list of dataset ids, parameters included "
+                        "(adding:lag=5,n_train=64)")
     p.add_argument("--tuning", action="store_true",
                    help="write the tuning comparison (tuning.md/.csv/.html) instead")
     p.add_argument("--search", help="with --tuning: only this search id")

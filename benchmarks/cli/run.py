@@ -11,6 +11,7 @@ from benchmarks.cli.args import (
     DATA_DIR_HELP,
     comma_list,
     console,
+    dataset_list,
     int_at_least,
     print_plan,
     run_settings,
@@ -25,12 +26,13 @@ from benchmarks.cli.args import (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of ``seqzoo run``."""
-    p.add_argument("--suite", help="a named suite: smoke, quick, standard or canonical")
+    p.add_argument("--suite", help="a named suite: smoke, quick, parity, standard or canonical")
     p.add_argument("--models", type=comma_list,
                    help="comma list of model ids or shell patterns, e.g. 'lstm,*gru*' "
                         "(overrides the suite's)")
-    p.add_argument("--datasets", type=comma_list,
-                   help="comma list of dataset ids (overrides the suite's)")
+    p.add_argument("--datasets", type=dataset_list,
+                   help="comma list of dataset ids, parameters included "
+                        "(adding:lag=5,n_train=64,mr_polarity; overrides the suite's)")
     p.add_argument("--seeds", type=seeds, help="comma list of integer seeds, e.g. 0,1,2")
     p.add_argument("--epochs", type=int_at_least(1),
                    help="maximum epochs (overrides the suite's)")

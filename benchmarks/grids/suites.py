@@ -21,6 +21,12 @@ class Suite:
     per_family: bool = False
 
 
+QUICK = {
+    "mr_polarity": Budget(epochs=4, max_train=2000, patience=2),
+    "japanese_vowels": Budget(epochs=12, batch_size=32, patience=3, learning_rate=3e-3),
+    "appliances_energy": Budget(epochs=8, max_train=1200, patience=3, learning_rate=3e-3),
+}
+
 SUITES = {
     s.name: s
     for s in (
@@ -34,14 +40,11 @@ SUITES = {
               }),
         Suite("quick", "one model of every family x one offline dataset per task family, "
                        "small real budgets (the README's main job)",
-              per_family=True,
-              datasets={
-                  "mr_polarity": Budget(epochs=4, max_train=2000, patience=2),
-                  "japanese_vowels": Budget(epochs=12, batch_size=32, patience=3,
-                                            learning_rate=3e-3),
-                  "appliances_energy": Budget(epochs=8, max_train=1200, patience=3,
-                                              learning_rate=3e-3),
-              }),
+              per_family=True, datasets=QUICK),
+        Suite("parity", "the quick suite's grid with 3 seeds, to run once per backend "
+                        "(--backend): is a Keras model the same model on each? (seqzoo "
+                        "reference; the report's Backend parity section)",
+              per_family=True, datasets=QUICK, seeds=(0, 1, 2)),
         Suite("standard", "every model x every offline dataset, full data, 3 seeds",
               datasets={
                   "mr_polarity": Budget(epochs=10, patience=2),

@@ -1,0 +1,87 @@
+"""The report's "Backend parity" section, from the ``parity`` suite run once per Keras backend.
+
+Is a Keras model the same model on TensorFlow, JAX and PyTorch? Per dataset and model: the
+primary metric's mean ± 95% interval over seeds on each backend, the Welch p-value between the
+two backends whose means are furthest apart, and the median train samples/s on each backend.
+A p-value under 0.05 is a gap to explain (initialisers, RNG streams, kernels, masking), not
+noise.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+
+import pandas as pd
+
+from results.leaderboard import METRICS, ci_text
+from results.stats import ALPHA, mean_ci, welch_p
+from results.tables import html_table, markdown_table
+
+SUITE = "parity"
+NOTE = ("The parity suite (the quick suite's grid and budgets, 3 seeds) on each backend, the "
+        "same machine. Quality: mean ± 95% t-interval over seeds. Largest gap: the two backends "
+        "whose means are furthest apart, with the Welch t-test's p-value; p < 0.05 (marked *) is "
+        "a significant difference.")
+
+
+def parity_frame(runs: pd.DataFrame) -> pd.DataFrame | None:
+    """One row per (dataset, model): per backend mean, half-width, n and samples/s, and the
+    largest gap with its p-value; ``None`` without ok parity rows on two backends."""
+    rows = runs[(runs["suite"] == SUITE) & (runs["status"] == "ok")
+                & ~runs["is_baseline"].astype(bool)]
+    backends = sorted(rows["backend"].unique())
+    if len(backends) < 2:
+        return None
+    found = []
+    for (dataset, model), group in rows.groupby(["dataset", "model"], sort=True):
+        metric = group["primary_metric"].iloc[0]
+        scores = {b: group.loc[group["backend"] == b, metric].astype(float).tolist()
+                  for b in backends}
+        row = {"dataset": dataset, "model": model, "metric": metric}
+        for backend in backends:
+            mean, half, n = mean_ci(scores[backend])
+            speed = group.loc[group["backend"] == backend, "train_samples_per_s"]
+            row |= {f"{backend}_mean": mean, f"{backend}_ci95": half, f"{backend}_n": n,
+                    f"{backend}_samples_per_s": speed.astype(float).median()}
+        present = [b for b in backends if scores[b]]
+        pairs = list(itertools.combinations(present, 2))
+        if pairs:
+            a, b = max(pairs, key=lambda p: abs(row[f"{p[0]}_mean"] - row[f"{p[1]}_mean"]))
+            row |= {"gap": abs(row[f"{a}_mean"] - row[f"{b}_mean"]), "gap_between": f"{a}-{b}",
+                    "gap_p": welch_p(scores[a], scores[b])}
+        found.append(row)
+    return pd.DataFrame(found)
+
+
+def table(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
+    """Header and rows: dataset, model, quality per backend, largest gap, samples/s per
+    backend."""
+    backends = sorted(c[:-5] for c in frame.columns if c.endswith("_mean"))
+    header = ["dataset", "model", *backends, "largest gap", "p",
+              *(f"{b} train/s" for b in backends)]
+    rows = []
+    for r in frame.to_dict("records"):
+        decimals = METRICS[r["metric"]][1]
+        gap, p = r.get("gap"), r.get("gap_p")
+        rows.append([r["dataset"], r["model"],
+                     *(ci_text(r[f"{b}_mean"], r[f"{b}_ci95"], decimals) for b in backends),
+                     "" if gap is None or pd.isna(gap) else
+                     f"{gap:.{decimals}f} ({r['gap_between']})",
+                     "" if p is None or pd.isna(p) else f"{p:.3f}{' *' if p < ALPHA else ''}",
+                     *("" if pd.isna(r[f"{b}_samples_per_s"]) else
+                       f"{r[f'{b}_samples_per_s']:,.0f}" for b in backends)])
+    return header, rows
+
+
+def markdown(frame: pd.DataFrame) -> list[str]:
+    """The section as Markdown lines."""
+    header, rows = table(frame)
+    return ["", "## Backend parity", "", NOTE, "", markdown_table(header, rows)]
+
+
+def html_section(frame: pd.DataFrame) -> str:
+    """The section as escaped HTML."""
+    header, rows = table(frame)
+    return (f"<h2>Backend parity</h2><p class='note'>{html.escape(NOTE)}</p>"
+            f"{html_table(header, rows)}")

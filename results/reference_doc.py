@@ -1,0 +1,184 @@
+"""The reference's own README and the project README's Results section, written from the store.
+
+Nothing here is typed by hand: every figure comes from the reference store's rows, every
+sentence from a rule over them (:func:`findings`), and the wall times from the ledger of parts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from results import memory, parity, reproduction
+from results import scaling as scaling_section
+from results.leaderboard import COST, METRICS, Board, ci_text, leaderboards, summary
+from results.report import SUMMARY_HEADER, provenance
+from results.tables import markdown_table
+
+BEGIN, END = "<!-- reference results -->", "<!-- /reference results -->"
+SPECIAL = (memory.SUITE, scaling_section.SUITE, parity.SUITE, "peers")
+
+
+def check_markers(text: str, path: Path | str) -> None:
+    """``ValueError`` unless ``text`` holds the Results markers once each, in order."""
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        raise ValueError(f"--readme {path} needs one '{BEGIN}' line and, after it, one '{END}' "
+                         "line around its Results section")
+
+
+def replace_section(text: str, section: str) -> str:
+    """``text`` with what lies between the markers replaced by ``section``."""
+    check_markers(text, "README")
+    head, rest = text.split(BEGIN)
+    return f"{head}{BEGIN}\n{section.strip()}\n{END}{rest.split(END, 1)[1]}"
+
+
+def _demote(lines: list[str], levels: int = 1) -> list[str]:
+    """Markdown heading lines one level deeper (a report section inside a README section)."""
+    return [re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + levels) + " ", line)
+            for line in lines]
+
+
+def _families(runs: pd.DataFrame, datasets: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Dataset id -> its task family, from the stored dataset provenance."""
+    found = {}
+    for name, fingerprint in runs[["dataset", "dataset_fingerprint"]].drop_duplicates().values:
+        found[name] = datasets.get(fingerprint, {}).get("family", "other")
+    return found
+
+
+def _board_rows(board: Board) -> tuple[list[str], list[list]]:
+    """The ranked table a user reads first: quality with its interval, then cost."""
+    decimals = METRICS[board.metric][1]
+    columns = ("params_m", "train_samples_per_s", "peak_host_mib")
+    header = ["rank", "model", f"{board.metric} (mean ± 95% CI)", "n",
+              *(COST[c][3] for c in columns)]
+    rows = []
+    for e in board.entries.to_dict("records"):
+        rows.append([f"{e['rank']}{'=' if e['tied'] else ''}",
+                     e["model"] + (" (baseline)" if e["baseline"] else ""),
+                     ci_text(e[f"{board.metric}_mean"], e[f"{board.metric}_ci95"], decimals),
+                     e["n"], *("" if pd.isna(e[c]) else f"{e[c]:,.{COST[c][2]}f}"
+                               for c in columns)])
+    return header, rows
+
+
+def _score(board: Board, entry: dict[str, Any]) -> str:
+    decimals = METRICS[board.metric][1]
+    return ci_text(entry[f"{board.metric}_mean"], entry[f"{board.metric}_ci95"], decimals)
+
+
+def sign(board: Board) -> int:
+    """+1 where higher is better, -1 where lower is."""
+    return 1 if board.higher else -1
+
+
+def findings(board: Board) -> str:
+    """What one board shows, in a sentence or two: the best model, who ties it, and where
+    the best baseline stands (named when it wins or ties)."""
+    entries = board.entries.to_dict("records")
+    best = entries[0]
+    tied = [e["model"] for e in entries[1:] if e["rank"] == 1]
+    models = [e for e in entries if not e["baseline"]]
+    baselines = [e for e in entries if e["baseline"]]
+    text = (f"On `{board.dataset}` the best is {best['model']}"
+            f"{' (baseline)' if best['baseline'] else ''} at {_score(board, best)} "
+            f"{board.metric}")
+    text += f", tied (Welch p >= 0.05) with {', '.join(tied)}." if tied else "."
+    if baselines:
+        top = baselines[0]
+        above = sum(e[f"{board.metric}_mean"] * sign(board) > top[f"{board.metric}_mean"]
+                    * sign(board) for e in models)
+        if top is best and not tied:
+            text += " A baseline wins here: no model comes within the best's interval."
+        elif top["rank"] == 1:
+            text += (f" A baseline ties the best here: {top['model']} "
+                     f"({_score(board, top)}).")
+        else:
+            text += (f" The best baseline, {top['model']} ({_score(board, top)}), ranks "
+                     f"{top['rank']}; {above} of {len(models)} models score better on "
+                     "average.")
+    return text
+
+
+def results_section(runs: pd.DataFrame, store: Any, out: Path | str) -> str:
+    """The README's Results section: the summary across datasets, a ranked table per
+    dataset grouped by task family with what it shows, the memory horizons and the
+    Reproduction table, the scaling exponents and the backend parity table."""
+    special = runs["suite"].isin(SPECIAL)
+    boards = leaderboards(runs[~special])
+    revisions = ", ".join(sorted(set(runs["git_revision"].dropna()))) or "unknown"
+    devices = ", ".join(sorted(set(runs["device_name"].dropna())))
+    lines = [f"Generated by `seqzoo reference` from [`{Path(out).as_posix()}/`]"
+             f"({Path(out).as_posix()}/) ({len(runs):,} rows; {devices}; code revisions "
+             f"{revisions}). Do not edit it by hand: rerun the command.", ""]
+    if boards:
+        table = summary(boards)
+        lines += ["### Summary across datasets", "",
+                  "Mean rank over datasets with its 95% bootstrap interval (datasets "
+                  "resampled); a win is a sole rank 1, a tie a shared one (Welch p >= 0.05).",
+                  "", markdown_table(SUMMARY_HEADER, table.values.tolist())]
+        families = _families(runs, store.datasets())
+        for family in sorted(set(families[b.dataset] for b in boards)):
+            chosen = [b for b in boards if families[b.dataset] == family]
+            lines += ["", f"### {family.capitalize()}", "",
+                      " ".join(findings(b) for b in chosen)]
+            for board in chosen:
+                lines += ["", f"#### {board.title}", "", markdown_table(*_board_rows(board))]
+    tables = memory.memory_tables(runs)
+    if tables:
+        lines += ["", "### Memory and recall", ""]
+        for t in tables:
+            header, rows = memory.score_rows(t)
+            lines += [f"**{t.task}** ({t.metric}, threshold {t.threshold_text()}):", "",
+                      markdown_table(header, rows), ""]
+        lines += _demote(reproduction.markdown(tables))
+    scaling = scaling_section.scaling(runs)
+    if scaling is not None:
+        lines += ["", "### Scaling exponents", "", scaling_section.LEGEND, "",
+                  markdown_table(*scaling_section.exponent_rows(scaling))]
+    frame = parity.parity_frame(runs)
+    if frame is not None:
+        lines += _demote(parity.markdown(frame))
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, Any]],
+                     command: str, revision: str | None) -> str:
+    """``results/reference/README.md``: the machine, the library versions, the code
+    revisions, each part's wall time and command, and how to check and resume."""
+    prov = provenance(runs, store) if len(runs) else {"versions": [], "devices": [],
+                                                      "revisions": []}
+    total = sum(p["seconds"] for p in parts.values())
+    lines = ["# Reference results", "",
+             "Every family on every offline dataset (the `standard` suite), every diagnostic "
+             "probe's default sweep, the `scale` sweep and the backend parity grid, 3 seeds "
+             "where seeds apply, in one store. Regenerate, or resume after an interruption, "
+             "with:", "", "```bash", command, "```", "",
+             "Rows whose model code changed since they ran are run again; finished cells "
+             "are kept. `seqzoo reference --check` re-runs three stored cells and confirms "
+             "them within the stored 95% interval.", "",
+             f"Written at code revision {revision or 'unknown'}; the rows came from "
+             f"{', '.join(prov['revisions']) or 'unknown'}.", "", "## Machine and versions", "",
+             markdown_table(["device", "name"], [list(d.values()) for d in prov["devices"]]),
+             "", markdown_table(["seqzoo", "keras", "backend", "backend version", "python"],
+                                [list(v.values()) for v in prov["versions"]]), "",
+             "## Wall time of each part", "",
+             "Summed over every invocation (the reference may span several sessions).", "",
+             markdown_table(["part", "wall time", "invocations", "last exit status",
+                             "command"],
+                            [[name, _duration(p["seconds"]), p["invocations"], p["returncode"],
+                              f"`{p['command']}`"] for name, p in parts.items()]),
+             "", f"Total: {_duration(total)}.", "",
+             "Files: `seqzoo.sqlite` (the store, every row with its provenance), "
+             "`leaderboard.md`/`.csv`/`.html` (every section), `parts.json` (the ledger "
+             "above), and the section CSVs.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""The reference's documents: backend parity, the mean rank's bootstrap interval, what each
+board shows in words, and the README's Results section between its markers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from results.leaderboard import leaderboards, summary
+from results.parity import parity_frame
+from results.record import RunRecord
+from results.reference_doc import (
+    check_markers,
+    findings,
+    reference_readme,
+    replace_section,
+    results_section,
+)
+from results.report import write_report
+from results.stats import bootstrap_mean_ci
+from results.store import Store
+
+
+def _record(model: str, seed: int, score: float, **extra: object) -> RunRecord:
+    fields = {"dataset": "mr_polarity", "suite": "standard", "backend": "tensorflow",
+              "device": "cpu", "hparams_hash": "h" + model, "primary_metric": "accuracy",
+              "accuracy": score, "macro_f1": score, "params": 1000,
+              "train_samples_per_s": 100.0, "peak_host_mib": 900.0, "device_name": "test cpu",
+              "git_revision": "abc123", "dataset_fingerprint": "f" * 64,
+              "backend_version": "tensorflow 2.21.0", "keras_version": "3.15.1",
+              "seqzoo_version": "0.1.0", "python_version": "3.11.7", **extra}
+    return RunRecord(model=model, seed=seed, **fields)
+
+
+def _store(tmp_path, boards: dict[str, dict[str, list[float]]]) -> Store:
+    store = Store(tmp_path / "s.sqlite")
+    store.add_dataset("mr_polarity", "f" * 64, {"family": "sentiment", "sizes": {}})
+    for model, scores in boards["models"].items():
+        for seed, score in enumerate(scores):
+            store.add(_record(model, seed, score))
+    for model, scores in boards.get("baselines", {}).items():
+        for seed, score in enumerate(scores):
+            store.add(_record(model, seed, score, is_baseline=True, backend="sklearn"))
+    return store
+
+
+def test_bootstrap_interval_of_the_mean_rank() -> None:
+    ranks = [1, 3, 2, 5, 1, 2]
+    low, high = bootstrap_mean_ci(ranks)
+    ref = stats.bootstrap((np.asarray(ranks, float),), np.mean, n_resamples=2000,
+                          method="percentile", random_state=np.random.default_rng(0))
+    assert (low, high) == pytest.approx((ref.confidence_interval.low,
+                                         ref.confidence_interval.high))
+    assert low <= np.mean(ranks) <= high and bootstrap_mean_ci(ranks) == (low, high)
+    assert bootstrap_mean_ci([2, 2, 2]) == (2.0, 2.0)
+    assert all(math.isnan(v) for v in bootstrap_mean_ci([1]))
+
+
+def test_summary_shows_the_mean_rank_interval(tmp_path) -> None:
+    store = _store(tmp_path, {"models": {"lstm": [0.8, 0.81, 0.82], "rnn": [0.6, 0.61, 0.6]}})
+    table = summary(leaderboards(store.runs()))
+    assert table.columns[-1] == "mean_rank_ci" and table["mean_rank_ci"].tolist() == ["", ""]
+
+
+def test_backend_parity_finds_the_largest_gap_and_its_p_value(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    scores = {"tensorflow": [0.68, 0.67, 0.69], "jax": [0.58, 0.57, 0.59],
+              "torch": [0.66, 0.68, 0.67]}
+    for backend, values in scores.items():
+        for seed, value in enumerate(values):
+            store.add(_record("stacked_lstm", seed, value, suite="parity", backend=backend,
+                              train_samples_per_s={"jax": 300.0}.get(backend, 100.0)))
+    frame = parity_frame(store.runs())
+    row = frame.iloc[0]
+    assert row["gap_between"] == "jax-tensorflow" and row["gap"] == pytest.approx(0.10)
+    assert row["gap_p"] == pytest.approx(stats.ttest_ind(scores["jax"], scores["tensorflow"],
+                                                          equal_var=False).pvalue)
+    assert row["jax_samples_per_s"] == 300.0 and row["torch_n"] == 3
+    md = write_report(store, tmp_path / "out")[0].read_text()
+    assert "## Backend parity" in md and "0.1000 (jax-tensorflow)" in md and " *" in md
+    assert "## mr_polarity (parity)" not in md  # parity rows make no leaderboard
+    assert parity_frame(store.runs(backend="jax")) is None  # one backend: nothing to compare
+
+
+def test_findings_name_the_best_and_where_a_baseline_stands(tmp_path) -> None:
+    store = _store(tmp_path, {"models": {"lstm": [0.80, 0.81, 0.82], "rnn": [0.60, 0.61, 0.62]},
+                              "baselines": {"tfidf": [0.70, 0.70, 0.70]}})
+    text = findings(leaderboards(store.runs())[0])
+    assert text.startswith("On `mr_polarity` the best is lstm at 0.8100 ± 0.0248 accuracy.")
+    assert "The best baseline, tfidf (0.7000 ± 0.0000), ranks 2; 1 of 2 models" in text
+    store = _store(tmp_path / "b", {"models": {"rnn": [0.60, 0.61, 0.62]},
+                                    "baselines": {"tfidf": [0.70, 0.70, 0.70]}})
+    assert "A baseline wins here" in findings(leaderboards(store.runs())[0])
+
+
+def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -> None:
+    store = _store(tmp_path, {"models": {"lstm": [0.80, 0.81, 0.82], "rnn": [0.60, 0.61, 0.62]},
+                              "baselines": {"tfidf": [0.70, 0.70, 0.70]}})
+    section = results_section(store.runs(), store, "results/reference")
+    assert "### Summary across datasets" in section and "### Sentiment" in section
+    assert "| 1 | lstm | 0.8100 ± 0.0248 | 3 | 0.00 | 100 | 900 |" in section
+    readme = ("# seqzoo\n\n## Results\n\n<!-- reference results -->\nold table\n"
+              "<!-- /reference results -->\n\n## Next\n")
+    new = replace_section(readme, section)
+    assert new.startswith("# seqzoo\n\n## Results\n\n<!-- reference results -->\nGenerated")
+    assert new.endswith("<!-- /reference results -->\n\n## Next\n") and "old table" not in new
+    assert replace_section(new, section) == new
+    with pytest.raises(ValueError, match="needs one '<!-- reference results -->' line"):
+        check_markers("<!-- /reference results -->\n<!-- reference results -->", "R.md")
+
+
+def test_reference_readme_states_machine_versions_and_each_part_s_time(tmp_path) -> None:
+    store = _store(tmp_path, {"models": {"lstm": [0.80, 0.81, 0.82]}})
+    parts = {"standard": {"seconds": 3723.0, "invocations": 2, "returncode": 0,
+                          "command": "seqzoo run --suite standard"},
+             "scale": {"seconds": 600.0, "invocations": 1, "returncode": 0,
+                       "command": "seqzoo scale"}}
+    text = reference_readme(store.runs(), store, parts, "seqzoo reference --workers 2", "def456")
+    assert "| standard | 1h02m | 2 | 0 | `seqzoo run --suite standard` |" in text
+    assert "Total: 1h12m." in text and "test cpu" in text and "3.15.1" in text
+    assert "revision def456" in text and "from abc123" in text
