@@ -93,12 +93,29 @@ def _score(row: pd.Series, metric: str) -> float:
     return row[metric]
 
 
+def config_labels(rows: pd.DataFrame, labels: pd.Series) -> pd.Series:
+    """``labels``, with the hyperparameters that differ appended (``transformer (num_layers=
+    2)``) where one model ran on one dataset in several configurations, so that no score
+    averages two different models."""
+    out = labels.copy()
+    for _, group in rows.groupby(["model", "dataset"]):
+        configs = group["hparams"].fillna("{}").map(json.loads)
+        if configs.map(lambda c: json.dumps(c, sort_keys=True)).nunique() < 2:
+            continue
+        keys = sorted({k for c in configs for k in c})
+        differ = [k for k in keys if len({json.dumps(c.get(k)) for c in configs}) > 1]
+        for index, config in configs.items():
+            out[index] = (f"{labels[index]} ("
+                          + ", ".join(f"{k}={config.get(k)}" for k in differ) + ")")
+    return out
+
+
 def memory_tables(runs: pd.DataFrame) -> list[MemoryTable]:
     """A :class:`MemoryTable` per probe in the ``diagnose`` rows (``[]`` if there are none)."""
     rows = runs[(runs["suite"] == SUITE) & (runs["status"] == "ok")].copy()
     if rows.empty:
         return []
-    rows["model"] = setup_labels(rows)
+    rows["model"] = config_labels(rows, setup_labels(rows))
     parsed = rows["dataset"].map(_sweep_label)
     rows["task"], rows["lag"] = parsed.map(lambda p: p[0]), parsed.map(lambda p: p[1])
     rows["probe"] = rows["dataset"].map(lambda d: d.partition(":")[0])

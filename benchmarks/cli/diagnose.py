@@ -81,7 +81,8 @@ def request(args: argparse.Namespace) -> Any:
         given(args.learning_rate, chosen.learning_rate),
         args.eval_samples, tuple(sorted(params.items())),
         tuple(args.test_lengths if args.test_lengths is not None else chosen.test_lengths),
-        args.test_samples)
+        args.test_samples,
+        tuple(sorted((model, tuple(sorted(h.items()))) for model, h in chosen.hparams.items())))
     settings.check()
     return settings
 
@@ -97,7 +98,9 @@ def main(args: argparse.Namespace) -> int:
     models = resolve_models(args.models)
     plan = plan_diagnose(models, settings, args.seeds, Store(args.store),
                          (setup[0], setup[1].kind), run_settings(args))
+    changed = "".join(f" ({model}: {', '.join(f'{k}={v}' for k, v in items)})"
+                      for model, items in settings.hparams if model in models)
     return run_planned(args, setup, plan, SUITE, f"{args.task}, {len(models)} models x "
                                           f"{len(settings.lags)} {settings.sweep}s x "
                                           f"{len(args.seeds)} seeds, {settings.steps} steps "
-                                          "each")
+                                          f"each{changed}")

@@ -22,7 +22,7 @@ from benchmarks.cell.budget import Budget
 from benchmarks.cell.checks import check_int, check_ints, check_positive
 from benchmarks.cell.settings import DEFAULT_SETTINGS, RunSettings
 from benchmarks.data import canonical_id, dataset_class
-from benchmarks.grids.plan import PlannedRun, plan_grid
+from benchmarks.grids.plan import PlannedRun, plan_config, plan_grid
 from results.memory import PROBES
 from results.store import Store
 
@@ -32,7 +32,8 @@ TASKS = tuple(PROBES)
 
 @dataclass(frozen=True)
 class Preset:
-    """A probe's default sweep: the points, the fixed dataset parameters, the budget."""
+    """A probe's default sweep: the points, the fixed dataset parameters, the budget, and
+    hyperparameters that replace a model's defaults on this probe (``hparams``)."""
 
     points: tuple[int, ...]
     params: dict[str, Any] = field(default_factory=dict)
@@ -40,9 +41,14 @@ class Preset:
     test_lengths: tuple[int, ...] = ()
     batch_size: int = 32
     learning_rate: float = 1e-3
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 LAGS = (50, 100, 200, 400, 800)
+#: the recall probes' papers train two-layer models of every kind (Gu & Dao 2023 §4.1, Arora
+#: et al. 2023 §3); the zoo's modern families have depth 2 by default, its transformer 1 layer,
+#: and an induction head needs two attention layers (Olsson et al. 2022)
+TWO_LAYERS = {"transformer": {"num_layers": 2}}
 #: per probe, ``cpu`` (the default) and ``paper`` (the published setting, for a GPU)
 PRESETS: dict[str, dict[str, Preset]] = {
     "adding": {"cpu": Preset(LAGS)},
@@ -50,20 +56,24 @@ PRESETS: dict[str, dict[str, Preset]] = {
     # Gu & Dao 2023 §4.1.1: L = 4096, M = 16, A = 16, 400k steps of batch 64 (two layers, D = 64)
     # cpu: the smallest setting where, in one seed, mamba solved it (0.998) and s4d did not
     # (0.851) within 1,500 steps, about 7 minutes a cell here
-    "selective_copy": {"cpu": Preset((32,), {"tokens": 4, "vocab": 8}, steps=1500),
+    "selective_copy": {"cpu": Preset((32,), {"tokens": 4, "vocab": 8}, steps=1500,
+                                     hparams=TWO_LAYERS),
                        "paper": Preset((4096,), {"tokens": 16, "vocab": 16}, steps=400_000,
-                                       batch_size=64)},
+                                       batch_size=64, hparams=TWO_LAYERS)},
     # Arora et al. 2023, Figure 2: V = 8192, (L, kv) in (64, 4), (128, 8), (256, 16)
     # cpu: V = 512 (> L, as Zoology requires): at V = 8192 the per-position head over 8,192
     # classes dominates a CPU run (a 1,500-step pilot had not finished two cells in 12 minutes)
-    "mqar": {"cpu": Preset((64, 128), {"vocab": 512}, steps=1500),
-             "paper": Preset((64, 128, 256), {"vocab": 8192}, steps=20_000, batch_size=64)},
+    "mqar": {"cpu": Preset((64, 128), {"vocab": 512}, steps=1500, hparams=TWO_LAYERS),
+             "paper": Preset((64, 128, 256), {"vocab": 8192}, steps=20_000, batch_size=64,
+                             hparams=TWO_LAYERS)},
     # Gu & Dao 2023 §4.1.2: vocabulary 16, trained at 256 (tested at 2^6..2^20)
     # cpu: in one seed mamba trained at 64 for 1,500 steps held 1.0 to 256 and 0.92 at 1024
     "induction_heads": {"cpu": Preset((64,), {"vocab": 16}, steps=1500,
-                                      test_lengths=(128, 256, 512, 1024, 2048, 4096)),
+                                      test_lengths=(128, 256, 512, 1024, 2048, 4096),
+                                      hparams=TWO_LAYERS),
                         "paper": Preset((256,), {"vocab": 16}, steps=50_000, batch_size=8,
-                                        test_lengths=tuple(2**k for k in range(6, 21)))},
+                                        test_lengths=tuple(2**k for k in range(6, 21)),
+                                        hparams=TWO_LAYERS)},
 }
 
 
@@ -81,7 +91,8 @@ def preset(task: str, name: str = "cpu") -> Preset:
 @dataclass(frozen=True)
 class DiagnoseSettings:
     """One memory sweep: the probe, its points (lags, or lengths), fixed dataset parameters,
-    and the equal training budget."""
+    the equal training budget, and per model the hyperparameters that replace its defaults
+    (``hparams``: (model, ((key, value), ...)) pairs)."""
 
     task: str
     lags: tuple[int, ...]
@@ -92,6 +103,7 @@ class DiagnoseSettings:
     params: tuple[tuple[str, Any], ...] = ()
     test_lengths: tuple[int, ...] = ()
     test_samples: int = 256
+    hparams: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
     @property
     def sweep(self) -> str:
@@ -162,6 +174,13 @@ def plan_diagnose(models: list[str], settings: DiagnoseSettings, seeds: list[int
     datasets = {settings.dataset(lag): settings.budget() for lag in lags}
     plan = plan_grid(models, datasets, seeds, SUITE, store, where, baselines=False,
                      settings=run_settings)
+    overrides = {model: dict(items) for model, items in settings.hparams if model in models}
+    if overrides:
+        configs = {(model, dataset): plan_config(model, dataset, budget, hparams, seeds, SUITE,
+                                                 store, where, run_settings)
+                   for model, hparams in overrides.items() for dataset, budget in datasets.items()}
+        plan = [configs[p.model, p.dataset][seeds.index(p.seed)] if p.model in overrides else p
+                for p in plan]
     if settings.test_lengths:
         return [replace(p, job={"extrapolate": settings.extrapolation()}) for p in plan]
     if settings.task != "adding":

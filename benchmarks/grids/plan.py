@@ -128,10 +128,10 @@ def plan_grid(models: list[str], datasets: dict[str, Budget], seeds: list[int], 
 
 
 def plan_config(model: str, dataset: str, budget: Budget, hparams: dict[str, Any] | None,
-                seeds: list[int], suite: str, store: Store, where: tuple[str, str]
-                ) -> list[PlannedRun]:
+                seeds: list[int], suite: str, store: Store, where: tuple[str, str],
+                settings: RunSettings = DEFAULT_SETTINGS) -> list[PlannedRun]:
     """One model config (``hparams`` over the defaults) on ``dataset`` for each seed."""
-    key, legacy = keys(model, dataset, budget, hparams, DEFAULT_SETTINGS, where)
+    key, legacy = keys(model, dataset, budget, hparams, settings, where)
     done = Completed(store, suite, where)
     return [PlannedRun(model, dataset, seed, budget, key, done(model, dataset, seed, key, legacy),
                        hparams) for seed in seeds]

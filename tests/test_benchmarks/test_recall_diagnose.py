@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -62,6 +63,25 @@ def test_the_sweeps_plan_one_dataset_per_point(tmp_path) -> None:
     assert all(p.job == {"extrapolate": [
         "induction_heads:length=32,n_test=5,n_train=1,n_val=1",
         "induction_heads:length=64,n_test=5,n_train=1,n_val=1"]} for p in cells)
+
+
+def test_the_recall_presets_train_a_two_layer_transformer(tmp_path) -> None:
+    for task in ("selective_copy", "mqar", "induction_heads"):
+        for name in ("cpu", "paper"):
+            assert preset(task, name).hparams == {"transformer": {"num_layers": 2}}
+    settings = DiagnoseSettings("induction_heads", (16,), steps=2, batch_size=4, eval_samples=8,
+                                test_lengths=(32,), hparams=(("transformer",
+                                                              (("num_layers", 2),)),))
+    store = Store(tmp_path / "s.sqlite")
+    cells = plan_diagnose(["lstm", "transformer"], settings, [0, 1], store,
+                          ("tensorflow", "cpu"))
+    assert [(p.model, p.seed, p.hparams) for p in cells] == [
+        ("lstm", 0, None), ("lstm", 1, None), ("transformer", 0, {"num_layers": 2}),
+        ("transformer", 1, {"num_layers": 2})]
+    assert all(p.job for p in cells)  # the test lengths reach the overridden cells too
+    plain = plan_diagnose(["transformer"], replace(settings, hparams=()), [0], store,
+                          ("tensorflow", "cpu"))
+    assert plain[0].key != cells[2].key  # another configuration, another cell
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -162,6 +182,19 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     alone.add(_row("mamba", copy, 0, 0.99))
     verdict = reproduction_rows(memory_tables(alone.runs()))[0]
     assert verdict["verdict"] == "not comparable" and "no rows of s4d" in verdict["reason"]
+
+
+def test_two_configurations_of_one_model_are_two_rows_never_one_average(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    copy = "selective_copy:length=64"
+    for layers, score in ((1, 0.2), (2, 0.9)):
+        for seed in range(2):
+            store.add(replace(_row("transformer", copy, seed, score),
+                              hparams=json.dumps({"num_layers": layers, "num_heads": 4})))
+    store.add(_row("mamba", copy, 0, 0.99))
+    scores = memory_tables(store.runs())[0].scores.set_index("model")["mean"].to_dict()
+    assert scores == {"mamba": 0.99, "transformer (num_layers=1)": 0.2,
+                      "transformer (num_layers=2)": 0.9}
 
 
 def _seqzoo(*args: str) -> None:
