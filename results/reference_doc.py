@@ -66,6 +66,19 @@ def _board_rows(board: Board) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def _not_ok(runs: pd.DataFrame, board: Board) -> list[str]:
+    """A line naming the models of ``board`` whose runs did not finish (timeout, failed or
+    diverged), with their seeds: shown beside the table, never left out."""
+    bad = runs[(runs["suite"] == board.suite) & (runs["dataset"] == board.dataset)
+               & (runs["status"] != "ok")]
+    if bad.empty:
+        return []
+    items = [f"{model} ({status}, seed{'s' if len(g) > 1 else ''} "
+             f"{', '.join(map(str, sorted(g['seed'])))})"
+             for (model, status), g in bad.groupby(["model", "status"], sort=True)]
+    return ["", f"Not finished: {'; '.join(items)}."]
+
+
 def _score(board: Board, entry: dict[str, Any]) -> str:
     decimals = METRICS[board.metric][1]
     return ci_text(entry[f"{board.metric}_mean"], entry[f"{board.metric}_ci95"], decimals)
@@ -128,6 +141,7 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str) -> str:
                       " ".join(findings(b) for b in chosen)]
             for board in chosen:
                 lines += ["", f"#### {board.title}", "", markdown_table(*_board_rows(board))]
+                lines += _not_ok(runs[~special], board)
     tables = memory.memory_tables(runs)
     if tables:
         lines += ["", "### Memory and recall", ""]

@@ -99,7 +99,11 @@ def test_findings_name_the_best_and_where_a_baseline_stands(tmp_path) -> None:
 def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -> None:
     store = _store(tmp_path, {"models": {"lstm": [0.80, 0.81, 0.82], "rnn": [0.60, 0.61, 0.62]},
                               "baselines": {"tfidf": [0.70, 0.70, 0.70]}})
+    for seed in range(3):
+        store.add(_record("mamba", seed, 0.0, status="timeout", accuracy=None,
+                          error="ran past --timeout-per-run 900"))
     section = results_section(store.runs(), store, "results/reference")
+    assert "Not finished: mamba (timeout, seeds 0, 1, 2)." in section
     assert "### Summary across datasets" in section and "### Sentiment" in section
     assert "| 1 | lstm | 0.8100 ± 0.0248 | 3 | 0.00 | 100 | 900 |" in section
     readme = ("# seqzoo\n\n## Results\n\n<!-- reference results -->\nold table\n"
