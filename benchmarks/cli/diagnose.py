@@ -30,8 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a fixed dataset parameter for every point, e.g. variable=false "
                         "(selective copying's control) or kv=8; repeatable")
-    p.add_argument("--models", type=comma_list, default=["*"],
-                   help="comma list of model ids or shell patterns (default: every model)")
+    p.add_argument("--models", type=comma_list,
+                   help="comma list of model ids or shell patterns (default: one model of "
+                        "every family, as in the quick suite: xlstm, not mlstm and slstm)")
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2],
                    help="comma list of training seeds (default: 0,1,2)")
     p.add_argument("--steps", type=int, default=None,
@@ -90,12 +91,13 @@ def request(args: argparse.Namespace) -> Any:
 def main(args: argparse.Namespace) -> int:
     """``seqzoo diagnose``: the settings (a frozen, checked request), then the sweep."""
     from benchmarks.grids.diagnose import SUITE, plan_diagnose
-    from benchmarks.grids.plan import resolve_models
+    from benchmarks.grids.plan import one_per_family, resolve_models
     from results.store import Store
 
     settings = request(args)
     setup = worker_setup(args)
-    models = resolve_models(args.models)
+    models = (resolve_models(args.models) if args.models
+              else one_per_family(resolve_models(["*"])))
     plan = plan_diagnose(models, settings, args.seeds, Store(args.store),
                          (setup[0], setup[1].kind), run_settings(args))
     changed = "".join(f" ({model}: {', '.join(f'{k}={v}' for k, v in items)})"

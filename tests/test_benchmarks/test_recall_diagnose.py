@@ -184,6 +184,18 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     assert verdict["verdict"] == "not comparable" and "no rows of s4d" in verdict["reason"]
 
 
+def test_the_default_sweep_takes_one_model_per_family(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", "diagnose", "--task",
+                           "selective_copy", "--dry-run", "--store", str(tmp_path / "s.sqlite")],
+                          env=ENV, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    planned = {line.split()[1] for line in proc.stdout.splitlines()
+               if line.strip().startswith("run ")}
+    families = {zoo.get_model_info(m).family for m in zoo.list_models()}
+    assert len(planned) == len(families) and "xlstm" in planned and "mlstm" not in planned
+    assert "(transformer: num_layers=2)" in proc.stdout
+
+
 def test_two_configurations_of_one_model_are_two_rows_never_one_average(tmp_path) -> None:
     store = Store(tmp_path / "s.sqlite")
     copy = "selective_copy:length=64"
