@@ -115,9 +115,14 @@ def regenerate(req: ReferenceRequest) -> int:
         print(f"stale: {len(group)} rows of {model} ({reason}): "
               f"{'would run again' if req.dry_run else 'running them again'}")
     chosen = select_parts(list(req.parts) if req.parts else None, req.timeout_per_run)
-    if req.dry_run:
+    if req.dry_run:  # each part's own --dry-run says how many cells it holds and has done
         for part in chosen:
-            print(f"{part.name}: seqzoo {shlex.join(_part_args(req, part))}")
+            args = _part_args(req, part)
+            print(f"== {part.name}: seqzoo {shlex.join(args)}", flush=True)
+            plan = subprocess.run(_seqzoo([*args, "--dry-run"]), capture_output=True, text=True)
+            if plan.returncode:
+                raise ChildProcessError(f"reference part {part.name!r}: {plan.stderr.strip()}")
+            print(" ".join(plan.stdout.split("\n  ")[0].split()), flush=True)
         return 0
     store.retire([int(i) for i in stale["id"]])
     ledger = Ledger(req.out / "parts.json")

@@ -44,7 +44,8 @@ def test_the_reference_runs_every_probe_every_backend_and_one_model_per_family()
     models = standard[standard.index("--models") + 1].split(",")
     families = {zoo.get_model_info(m).family for m in zoo.list_models()}
     assert len(models) == len(families) and "xlstm" in models and "mlstm" not in models
-    assert [p.name for p in select_parts(["parity"], 900)][0] == "parity tensorflow"
+    parity = select_parts(["parity"], 900)
+    assert parity[0].name == "parity tensorflow" and "--no-baselines" in parity[1].args
     with pytest.raises(ValueError, match="--parts 'scaling' is not a part of the reference"):
         select_parts(["scaling"], 900)
 
