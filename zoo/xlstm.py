@@ -12,7 +12,9 @@ d = width / H the head size, K conv width.
   a per-head layer norm, a learnable skip from ``c``, the output gate ``silu(z)`` (the
   reference block's form of the paper's ``sigma(o~)``), and the down-projection. Training runs
   the stabilised parallel form (``parallel_stabilized_simple``: ``log D = log F + I~`` with the
-  row-wise max), O(T^2) like attention; ``step`` is ``recurrent_step_stabilized_simple``.
+  row-wise max), O(T^2) like attention, or the chunkwise form (the parallel form within chunks
+  of 64 steps, the carried memory across them), O(T), whichever was measured fastest here;
+  ``step`` is ``recurrent_step_stabilized_simple``.
 - ``slstm``: the post-up-projection block's layer (``xlstm/blocks/slstm/layer.py``): ``i, f``
   from ``silu(conv(x))``, ``z, o`` from ``x``, all block-diagonal per head, plus the
   block-diagonal recurrent ``R y_{t-1}`` and bias; the exponential-gated update
@@ -37,12 +39,32 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.checks import one_of
 from zoo.loop import scan_outputs
 from zoo.mixer import CausalConv, Mixer, apply_headwise, head_norm, headwise
 
 EPS = 1e-6
 #: the sLSTM's stabiliser before the first step: its first step takes m = i~
 M_START = -1e30
+#: how the mLSTM runs over time: the quadratic parallel form, or chunks of CHUNK steps
+MLSTM_FORMS = ("parallel", "chunkwise")
+CHUNK = 64
+
+
+def check_mlstm_scan(scan: str) -> str:
+    """``scan`` if it is ``auto`` or an mLSTM form (:data:`MLSTM_FORMS`), else ``ValueError``."""
+    return one_of("scan", scan, ("auto", *MLSTM_FORMS))
+
+
+def mlstm_form(scan: str) -> str:
+    """The form an mLSTM runs: ``scan`` itself, or for ``"auto"`` the form measured fastest
+    on the active backend and device (:mod:`zoo.fast`, ``python -m benchmarks.perf.scans
+    --write``), else the parallel form."""
+    if check_mlstm_scan(scan) != "auto":
+        return scan
+    from zoo.fast import current_device, measured_scan
+
+    return measured_scan("mlstm", keras.backend.backend(), current_device()) or "parallel"
 
 
 def small_init(width: int) -> keras.initializers.Initializer:
@@ -72,6 +94,65 @@ def parallel_mlstm(q: Any, k: Any, v: Any, i_pre: Any, f_pre: Any) -> Any:
     return ops.matmul(weights / (normaliser + EPS), v)
 
 
+def chunkwise_mlstm(q: Any, k: Any, v: Any, i_pre: Any, f_pre: Any, chunk: int = 64) -> Any:
+    """The stabilised mLSTM in chunks of ``chunk`` steps (NX-AI/xlstm's chunkwise form):
+    within a chunk the parallel form's ``log D`` (plus the decayed carried memory), across
+    chunks a loop that carries ``C`` ``(B, H, d, d)``, ``n`` ``(B, H, d)`` and the stabiliser
+    ``m`` ``(B, H)``. Memory grows as ``T x chunk`` instead of the parallel form's ``T^2``, and
+    in exact arithmetic the output equals :func:`parallel_mlstm`'s: the row maxima it
+    stabilises with are the same. ``(B, H, T, d)`` and ``(B, H, T)`` -> ``(B, H, T, d)``."""
+    steps, size = q.shape[2], q.shape[3]
+    count = -(-steps // chunk)
+    pad = count * chunk - steps
+    if pad:  # the padding writes nothing (i~ -> -inf) and forgets nothing (f~ -> +inf)
+        q, k, v = (ops.pad(p, ((0, 0), (0, 0), (0, pad), (0, 0))) for p in (q, k, v))
+        i_pre = ops.pad(i_pre, ((0, 0), (0, 0), (0, pad)), constant_values=M_START)
+        f_pre = ops.pad(f_pre, ((0, 0), (0, 0), (0, pad)), constant_values=60.0)
+
+    def chunks(x: Any) -> Any:  # (B, H, n*Q, ...) -> (n, B, H, Q, ...)
+        shape = ops.shape(x)
+        x = ops.reshape(x, (shape[0], shape[1], count, chunk, *x.shape[3:]))
+        return ops.moveaxis(x, 2, 0)
+
+    k = k / math.sqrt(size)
+    log_f = ops.reshape(ops.log_sigmoid(f_pre), (*ops.shape(f_pre)[:2], count, chunk))
+    cum = ops.moveaxis(ops.cumsum(log_f, axis=-1), 2, 0)  # within each chunk: (n, B, H, Q)
+    causal = np.tril(np.ones((chunk, chunk), dtype=bool))
+
+    def step(state: tuple[Any, Any, Any], xs: tuple[Any, ...]) -> tuple[Any, Any]:
+        memory, norm, m = state
+        qc, kc, vc, ic, bc = xs
+        log_d = ops.where(causal, ops.expand_dims(bc, -1) - ops.expand_dims(bc, -2)
+                          + ops.expand_dims(ic, -2), float("-inf"))  # (B, H, Q, Q)
+        carried = bc + ops.expand_dims(m, -1)  # the memory's decay to each step: (B, H, Q)
+        row_max = ops.maximum(ops.max(log_d, axis=-1), carried)
+        weights = ops.matmul(qc, ops.swapaxes(kc, -1, -2)) * ops.exp(
+            log_d - ops.expand_dims(row_max, -1))
+        decay = ops.expand_dims(ops.exp(carried - row_max), -1)  # (B, H, Q, 1)
+        numerator = ops.matmul(weights, vc) + decay * ops.matmul(qc, memory)
+        denominator = (ops.sum(weights, axis=-1, keepdims=True)
+                       + decay * ops.matmul(qc, ops.expand_dims(norm, -1)))
+        h = numerator / (ops.maximum(ops.abs(denominator),
+                                     ops.exp(-ops.expand_dims(row_max, -1))) + EPS)
+        last = bc[..., -1]  # the chunk's whole decay: (B, H)
+        write = ops.expand_dims(last, -1) - bc + ic  # each step's weight at the chunk's end
+        m_new = ops.maximum(last + m, ops.max(write, axis=-1))
+        keep = ops.exp(last + m - m_new)
+        scaled = kc * ops.expand_dims(ops.exp(write - ops.expand_dims(m_new, -1)), -1)
+        memory = (ops.expand_dims(ops.expand_dims(keep, -1), -1) * memory
+                  + ops.matmul(ops.swapaxes(scaled, -1, -2), vc))
+        norm = ops.expand_dims(keep, -1) * norm + ops.sum(scaled, axis=-2)
+        return (memory, norm, m_new), h
+
+    batch, heads = ops.shape(q)[0], ops.shape(q)[1]
+    init = (ops.zeros((batch, heads, size, size), q.dtype), ops.zeros((batch, heads, size),
+                                                                      q.dtype),
+            ops.full((batch, heads), M_START, q.dtype))
+    _, h = scan_outputs(step, init, (chunks(q), chunks(k), chunks(v), chunks(i_pre), cum))
+    h = ops.reshape(ops.moveaxis(h, 0, 2), (batch, heads, count * chunk, size))
+    return h[:, :, :steps]
+
+
 class MLSTM(Mixer):
     """The mLSTM layer of xLSTM's pre-up-projection block.
 
@@ -80,12 +161,16 @@ class MLSTM(Mixer):
         expand: E / D, the up-projection factor (2 in the paper).
         d_conv: K, the causal convolution width.
         qkv_block: the block size of the block-diagonal q, k, v maps (4 in the reference).
+        scan: ``parallel`` (:func:`parallel_mlstm`, O(T^2)), ``chunkwise``
+            (:func:`chunkwise_mlstm`, chunks of :data:`CHUNK` steps, O(T)) or ``auto`` (the
+            form measured fastest on this backend and device).
     """
 
     def __init__(self, heads: int = 4, expand: int = 2, d_conv: int = 4, qkv_block: int = 4,
-                 **kwargs: Any) -> None:
+                 scan: str = "auto", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.heads, self.expand, self.d_conv, self.qkv_block = heads, expand, d_conv, qkv_block
+        self.scan, self.form = scan, mlstm_form(scan)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         width = input_shape[-1]
@@ -131,7 +216,9 @@ class MLSTM(Mixer):
         conv = ops.silu(self.conv(x))
         q, k, v, i_pre, f_pre = self._branches(conv, x)
         heads = [_split_heads(p, self.heads) for p in (q, k, v)]
-        h = parallel_mlstm(*heads, ops.moveaxis(i_pre, -1, 1), ops.moveaxis(f_pre, -1, 1))
+        gates = ops.moveaxis(i_pre, -1, 1), ops.moveaxis(f_pre, -1, 1)
+        h = (chunkwise_mlstm(*heads, *gates, chunk=CHUNK) if self.form == "chunkwise"
+             else parallel_mlstm(*heads, *gates))
         h = ops.reshape(ops.transpose(h, (0, 2, 1, 3)), ops.shape(conv))
         return self._output(h, conv, z)
 
@@ -164,7 +251,7 @@ class MLSTM(Mixer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "heads": self.heads, "expand": self.expand,
-                "d_conv": self.d_conv, "qkv_block": self.qkv_block}
+                "d_conv": self.d_conv, "qkv_block": self.qkv_block, "scan": self.scan}
 
 
 class SLSTM(Mixer):

@@ -4,13 +4,14 @@ For each model and sequence length (default 128 and 1,024), trains the model onc
 its mixer, each in its own child process (so each peak memory is its own), in alternating
 order, on the same real data as :mod:`benchmarks.perf.modern` (household_power windows joined
 end to end), with the same batch size and default hyperparameters. The scan families
-(mingru, minlstm, mamba, lru, hawk) have the forms of :data:`zoo.scan.FORMS`; the others one
-form each (S4D's FFT convolution, the mLSTM's parallel form, the sLSTM's loop), and the LSTM
-runs beside them as the reference. A figure is the median train samples/s over ``--repeats``
+(mingru, minlstm, mamba, lru, hawk) have the forms of :data:`zoo.scan.FORMS`, the mLSTM its
+parallel and chunkwise forms (:data:`zoo.xlstm.MLSTM_FORMS`); the others one form each (S4D's
+FFT convolution, the sLSTM's loop), and the LSTM runs beside them as the reference. A
+figure is the median train samples/s over ``--repeats``
 timed epochs of ``--batches`` steps after two warm-up steps, and the child's peak resident
-memory. ``--write`` records, per scan family, the form with the best geometric-mean speed over
-the lengths in ``zoo/fast_settings.json`` for this backend and device, which ``scan="auto"``
-(the default) then runs.
+memory. ``--write`` records, per family with several forms, the form with the best
+geometric-mean speed over the lengths in ``zoo/fast_settings.json`` for this backend and
+device, which ``scan="auto"`` (the default) then runs.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SCAN_MODELS = ("mingru", "minlstm", "mamba", "lru", "hawk")
-OTHER_MODELS = ("s4d", "mlstm", "slstm", "lstm")
+SCAN_MODELS = ("mingru", "minlstm", "mamba", "lru", "hawk", "mlstm")
+OTHER_MODELS = ("s4d", "slstm", "lstm")
 
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     task = zoo.TaskSpec("forecasting", "features", seq_len=job["steps"],
                         num_features=x.shape[2], num_outputs=y.shape[1])
     keras.utils.set_random_seed(0)
-    hparams = {"scan": job["form"]} if job["form"] in _forms() else {}
+    hparams = {"scan": job["form"]} if job["form"] in _forms(job["model"]) else {}
     model = zoo.create_model(job["model"], task, **hparams)
     zoo.adapt_stem(model, x)
     _epoch_seconds(model, x, y, batch, 2)  # warm-up: tracing and compilation
@@ -56,10 +57,12 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
             "xla": bool(model.jit_compile)}
 
 
-def _forms() -> tuple[str, ...]:
+def _forms(model: str) -> tuple[str, ...]:
+    """The forms ``scan=`` selects for ``model`` (none for a model with one form)."""
     from zoo.scan import FORMS
+    from zoo.xlstm import MLSTM_FORMS
 
-    return FORMS
+    return MLSTM_FORMS if model == "mlstm" else FORMS if model in SCAN_MODELS else ()
 
 
 def _child(job: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +75,7 @@ def _child(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write(results: dict[str, dict[int, dict[str, dict[str, Any]]]]) -> None:
-    """Record each scan family's fastest form (geometric mean over lengths)."""
+    """Record the fastest form of each family with several (geometric mean over lengths)."""
     import keras
 
     from benchmarks.cell.devices import cpu_name
@@ -85,7 +88,7 @@ def _write(results: dict[str, dict[int, dict[str, dict[str, Any]]]]) -> None:
             continue
         speed = {form: math.exp(statistics.fmean(
             math.log(by_length[t][form]["samples_per_s"]) for t in by_length))
-            for form in _forms()
+            for form in _forms(model)
             if all("samples_per_s" in by_length[t].get(form, {}) for t in by_length)}
         if not speed:
             continue
@@ -128,7 +131,7 @@ def main() -> None:
     results: dict[str, dict[int, dict[str, dict[str, Any]]]] = {}
     for steps in (int(t) for t in args.lengths.split(",")):
         for model in args.models.split(","):
-            forms = _forms() if model in SCAN_MODELS else ("-",)
+            forms = _forms(model) or ("-",)
             for form in forms:
                 job = {"model": model, "form": form, "steps": steps, "batch": args.batch,
                        "batches": args.batches, "repeats": args.repeats}

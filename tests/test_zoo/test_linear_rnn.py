@@ -20,6 +20,7 @@ from zoo.block import KINDS, LinearRNNBlock
 from zoo.flops import forward_flops
 from zoo.scan import FORMS, linear_scan
 from zoo.streaming import Streamer
+from zoo.xlstm import MLSTM_FORMS
 
 #: every model id built of mixer blocks (registry-generated: a new mixer family joins)
 LINEAR = [name for name in zoo.list_models()
@@ -30,9 +31,15 @@ BLOCK_ARGS = {"mingru": {}, "minlstm": {"mlp_ratio": 2}, "s4d": {"mixer": {"d_st
               "hawk": {"mixer": {"heads": 2}, "mlp_ratio": 3, "mlp": "gated", "norm": "rms"},
               "mlstm": {"mixer": {"heads": 2}},
               "slstm": {"mixer": {"heads": 2}, "mlp_ratio": 4 / 3, "mlp": "gated"}}
-#: the mixers that run a linear scan, with each form
+#: the mixers with several forms, with each form; each is checked against its sequential
+#: loop (the mLSTM, which has none, against its parallel form)
 SCANNED = [(kind, form) for kind in ("mingru", "minlstm", "mamba", "lru", "hawk")
-           for form in FORMS]
+           for form in FORMS] + [("mlstm", form) for form in MLSTM_FORMS]
+
+
+def reference_form(kind: str) -> str:
+    """The form the other forms of ``kind`` are checked against."""
+    return "parallel" if kind == "mlstm" else "sequential"
 
 
 def numpy_scan(a, b, initial=None):
@@ -113,7 +120,7 @@ def test_streaming_step_equals_the_parallel_form(kind) -> None:
 @pytest.mark.parametrize(("kind", "form"), SCANNED)
 def test_each_form_of_a_mixer_gives_the_same_output(kind, form) -> None:
     x = np.random.default_rng(0).normal(size=(2, 37, 6)).astype("float32")
-    reference = np.asarray(_block(kind, scan="sequential")(x))
+    reference = np.asarray(_block(kind, scan=reference_form(kind))(x))
     np.testing.assert_allclose(np.asarray(_block(kind, scan=form)(x)), reference, atol=1e-5,
                                rtol=1e-4)
 
@@ -178,6 +185,9 @@ def test_modern_hyperparameters_are_checked() -> None:
         zoo.build_model("mingru", task, mlp_ratio=-1)
     with pytest.raises(ValueError, match="d_state must be a positive integer"):
         zoo.build_model("mamba", task, d_state=0)
+    with pytest.raises(ValueError, match="scan='doubling' is not allowed; use one of auto, "
+                                         "parallel, chunkwise"):
+        zoo.build_model("xlstm", task, scan="doubling")
     with pytest.raises(ValueError, match="needs a fixed seq_len"):
         zoo.build_model("mamba", zoo.TaskSpec("classification", "features", seq_len=None,
                                               num_features=3, num_outputs=2))
@@ -189,7 +199,7 @@ BACKEND_SCRIPT = textwrap.dedent(
     import keras, numpy as np
     assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
     sys.path.insert(0, os.environ["SEQZOO_TESTS"])
-    from test_zoo.test_linear_rnn import check_forms, BLOCK_ARGS, SCANNED, _block
+    from test_zoo.test_linear_rnn import check_forms, SCANNED, _block, reference_form
     from zoo.block import KINDS
     numpy = keras.ops.convert_to_numpy
     rng = np.random.default_rng(0)
@@ -198,7 +208,7 @@ BACKEND_SCRIPT = textwrap.dedent(
             check_forms(rng, steps, complex_)
     x = rng.normal(size=(2, 19, 6)).astype("float32")
     for kind, form in SCANNED:
-        reference = numpy(_block(kind, scan="sequential")(x))
+        reference = numpy(_block(kind, scan=reference_form(kind))(x))
         np.testing.assert_allclose(numpy(_block(kind, scan=form)(x)), reference,
                                    atol=1e-5, rtol=1e-4, err_msg=f"{kind} {form}")
     for kind in KINDS:

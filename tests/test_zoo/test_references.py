@@ -21,7 +21,7 @@ import pytest
 
 from zoo.gated import LRU, RGLRU
 from zoo.linear_rnn import MinRNN
-from zoo.xlstm import MLSTM, SLSTM, parallel_mlstm
+from zoo.xlstm import MLSTM, MLSTM_FORMS, SLSTM, chunkwise_mlstm, parallel_mlstm
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 
@@ -148,21 +148,31 @@ def _mlstm_sequential(q: np.ndarray, k: np.ndarray, v: np.ndarray, i_pre: np.nda
 
 
 def check_mlstm_cell() -> None:
-    """The stabilised parallel mLSTM equals NX-AI/xlstm's ``recurrent_step_stabilized_simple``
-    (``xlstm/blocks/mlstm/backends.py``) stepped over the sequence."""
+    """The stabilised parallel and chunkwise mLSTM equal NX-AI/xlstm's
+    ``recurrent_step_stabilized_simple`` (``xlstm/blocks/mlstm/backends.py``) stepped over the
+    sequence."""
     rng = np.random.default_rng(2)
     q, k, v = (rng.normal(size=(2, 3, 17, 4)) for _ in range(3))
     i_pre, f_pre = rng.normal(size=(2, 3, 17)), rng.normal(size=(2, 3, 17)) + 2.0
-    parallel = parallel_mlstm(*(p.astype("float32") for p in (q, k, v, i_pre, f_pre)))
-    np.testing.assert_allclose(np.asarray(parallel), _mlstm_sequential(q, k, v, i_pre, f_pre),
-                               **TOL)
+    inputs = [p.astype("float32") for p in (q, k, v, i_pre, f_pre)]
+    expected = _mlstm_sequential(q, k, v, i_pre, f_pre)
+    np.testing.assert_allclose(np.asarray(parallel_mlstm(*inputs)), expected, **TOL)
+    for chunk in (1, 5, 16, 17, 64):  # the chunkwise form, chunks that divide T or not
+        np.testing.assert_allclose(np.asarray(chunkwise_mlstm(*inputs, chunk=chunk)), expected,
+                                   **TOL)
 
 
 def check_mlstm_layer() -> None:
     """mLSTM layer: NX-AI/xlstm ``xlstm/blocks/mlstm/layer.py``, ``mLSTMLayer.forward`` and
-    ``mLSTMCell.forward`` (``cell.py``), with the cell as ``recurrent_step_stabilized_simple``."""
+    ``mLSTMCell.forward`` (``cell.py``), with the cell as ``recurrent_step_stabilized_simple``,
+    in each of the layer's forms."""
+    for scan in MLSTM_FORMS:
+        _check_mlstm_layer(scan)
+
+
+def _check_mlstm_layer(scan: str) -> None:
     heads, width = 2, 8
-    layer = _randomised(MLSTM(heads=heads, expand=2), width)
+    layer = _randomised(MLSTM(heads=heads, expand=2, scan=scan), width)
     x = _inputs(width).astype("float64")
     inner = 2 * width
     x_inner = x @ _w(layer.up.kernel)

@@ -26,6 +26,7 @@ from zoo.mixer import check_scan
 from zoo.models.modern import create_block_stack
 from zoo.registry import register_model
 from zoo.task import TaskSpec
+from zoo.xlstm import check_mlstm_scan
 
 XLSTM = "Beck et al. 2024, xLSTM: Extended Long Short-Term Memory (arXiv 2405.04517)"
 GRIFFIN = ("De et al. 2024, Griffin: Mixing Gated Linear Recurrences with Local Attention "
@@ -48,9 +49,10 @@ def _heads(heads: int, embed_dim: int, inner: int = 1) -> int:
     return heads
 
 
-def mlstm_block(heads: int, expand: int = 2) -> dict[str, Any]:
+def mlstm_block(heads: int, scan: str = "auto", expand: int = 2) -> dict[str, Any]:
     """The arguments of one mLSTM (pre-up-projection) block."""
-    return {"kind": "mlstm", "mixer": {"heads": heads, "expand": expand}}
+    return {"kind": "mlstm", "mixer": {"heads": heads, "expand": expand,
+                                       "scan": check_mlstm_scan(scan)}}
 
 
 def slstm_block(heads: int) -> dict[str, Any]:
@@ -96,11 +98,15 @@ def lru_space(hp: Any) -> dict[str, Any]:
 
 @register_model(family="xLSTM", search_space=xlstm_space, paper=XLSTM)
 def mlstm(task: TaskSpec, embed_dim: int = 64, depth: int = 2, heads: int = 4,
-          dropout: float = 0.1) -> keras.Model:
-    """mLSTM blocks: matrix memory, exponential gates, stabilised parallel form (xLSTM[1:0])."""
+          dropout: float = 0.1, scan: str = "auto") -> keras.Model:
+    """mLSTM blocks: matrix memory, exponential gates, stabilised parallel form (xLSTM[1:0]).
+
+    ``scan``: ``parallel`` (O(T^2)), ``chunkwise`` (O(T)) or ``auto`` (the measured fastest
+    here)."""
     _heads(heads, embed_dim, inner=2)
-    return create_block_stack(task, "mlstm", [mlstm_block(heads)] * positive_int("depth", depth),
-                              embed_dim=embed_dim, dropout=dropout)
+    return create_block_stack(task, "mlstm", [mlstm_block(heads, scan)]
+                              * positive_int("depth", depth), embed_dim=embed_dim,
+                              dropout=dropout)
 
 
 @register_model(family="xLSTM", search_space=xlstm_space, paper=XLSTM)
@@ -114,11 +120,12 @@ def slstm(task: TaskSpec, embed_dim: int = 64, depth: int = 2, heads: int = 4,
 
 @register_model(family="xLSTM", search_space=xlstm_space, paper=XLSTM)
 def xlstm(task: TaskSpec, embed_dim: int = 64, depth: int = 2, heads: int = 4,
-          ratio: str = "1:1", dropout: float = 0.1) -> keras.Model:
-    """xLSTM[a:b]: mLSTM and sLSTM blocks mixed in the ratio ``a:b``, sLSTM last in each group."""
+          ratio: str = "1:1", dropout: float = 0.1, scan: str = "auto") -> keras.Model:
+    """xLSTM[a:b]: mLSTM and sLSTM blocks mixed in the ratio ``a:b``, sLSTM last in each group
+    (``scan``: the mLSTM blocks' form)."""
     a, b = parse_ratio(ratio)
     _heads(heads, embed_dim)
-    blocks = [slstm_block(heads) if i % (a + b) >= a else mlstm_block(heads)
+    blocks = [slstm_block(heads) if i % (a + b) >= a else mlstm_block(heads, scan)
               for i in range(positive_int("depth", depth))]
     return create_block_stack(task, "xlstm", blocks, embed_dim=embed_dim, dropout=dropout)
 
