@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from results import memory, parity, reproduction
+from results import anchors, memory, parity, reproduction
 from results import scaling as scaling_section
 from results.leaderboard import COST, METRICS, Board, ci_text, leaderboards, summary
 from results.report import SUMMARY_HEADER, provenance
@@ -142,6 +142,8 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str) -> str:
             for board in chosen:
                 lines += ["", f"#### {board.title}", "", markdown_table(*_board_rows(board))]
                 lines += _not_ok(runs[~special], board)
+    if boards:
+        lines += ["", "### Published anchors", "", *anchors.markdown()]
     tables = memory.memory_tables(runs)
     if tables:
         lines += ["", "### Memory and recall", ""]

@@ -104,6 +104,7 @@ def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -
                           error="ran past --timeout-per-run 900"))
     section = results_section(store.runs(), store, "results/reference")
     assert "Not finished: mamba (timeout, seeds 0, 1, 2)." in section
+    assert "### Published anchors" in section and "| japanese_vowels | no comparable" in section
     assert "### Summary across datasets" in section and "### Sentiment" in section
     assert "| 1 | lstm | 0.8100 ± 0.0248 | 3 | 0.00 | 100 | 900 |" in section
     readme = ("# seqzoo\n\n## Results\n\n<!-- reference results -->\nold table\n"
@@ -114,6 +115,16 @@ def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -
     assert replace_section(new, section) == new
     with pytest.raises(ValueError, match="needs one '<!-- reference results -->' line"):
         check_markers("<!-- /reference results -->\n<!-- reference results -->", "R.md")
+
+
+def test_every_offline_dataset_has_its_anchor_checked() -> None:
+    from benchmarks.data import dataset_class, list_datasets
+    from results.anchors import ANCHORS, NONE
+
+    offline = {name for name in list_datasets() if dataset_class(name).offline
+               and dataset_class(name).family != "diagnostic"}
+    assert {a.dataset for a in ANCHORS} == offline
+    assert all(a.published == NONE or "(" in a.published for a in ANCHORS)  # a figure: cited
 
 
 def test_reference_readme_states_machine_versions_and_each_part_s_time(tmp_path) -> None:
