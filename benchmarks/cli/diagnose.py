@@ -15,8 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of ``seqzoo diagnose``."""
     p.add_argument("--task", required=True, help=PROBE_NAMES)
     p.add_argument("--preset", default="cpu",
-                   help="the probe's default sweep and budget: cpu (default), or paper (the "
-                        "published setting, for a GPU; selective_copy, mqar, induction_heads)")
+                   help="the probe's default sweep and budget: cpu (default); paper (the "
+                        "published setting, for a GPU; selective_copy, mqar, induction_heads); "
+                        "control (selective_copy: the tokens at fixed positions)")
     p.add_argument("--lags", type=lengths, default=None,
                    help="adding, delayed_recall: comma list of lags (default: 50,100,200,400,800)")
     p.add_argument("--lengths", type=lengths, default=None,

@@ -32,6 +32,7 @@ original's token values as class ids.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,18 @@ class SelectiveCopy(Probe):
     defaults = {"length": 256, "tokens": 8, "vocab": 16, "variable": True, **SIZES}
     limits = {"length": Limit(1), "tokens": Limit(1), "vocab": Limit(3), **SIZE_LIMITS}
     sweep = "length"
+
+    def __init__(self, seed: int = 0, **params: Any) -> None:
+        super().__init__(seed, **params)
+        noise, m, a = (self.params[key] for key in ("length", "tokens", "vocab"))
+        distinct = (a - 2) ** m * (math.comb(noise + m, m) if self.params["variable"] else 1)
+        needed = sum(self._sizes().values())
+        if distinct < 2 * needed:  # else val and test are left with too few unseen sequences
+            raise ValueError(
+                f"dataset 'selective_copy': tokens={m}, vocab={a}, variable="
+                f"{str(self.params['variable']).lower()} has {distinct:,} distinct sequences; "
+                f"its {needed:,} samples need at least {2 * needed:,} (each split holds only "
+                "sequences unseen in the earlier ones): raise vocab or tokens")
 
     def prepare(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         noise, m, a = (self.params[key] for key in ("length", "tokens", "vocab"))

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("tensorflow", "jax", "torch")
 #: each probe's default sweep; selective copying also runs its non-selective control
 PROBE_SWEEPS = (("adding", ()), ("delayed_recall", ()), ("selective_copy", ()),
-                ("selective_copy control", ("--param", "variable=false")), ("mqar", ()),
+                ("selective_copy control", ("--preset", "control")), ("mqar", ()),
                 ("induction_heads", ()))
 SCALE_STEPS = 20  # timed steps per (model, length): 5 gave exponents only to +-0.2-0.4
 

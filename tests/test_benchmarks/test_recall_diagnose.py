@@ -65,9 +65,21 @@ def test_the_sweeps_plan_one_dataset_per_point(tmp_path) -> None:
         "induction_heads:length=64,n_test=5,n_train=1,n_val=1"]} for p in cells)
 
 
+def test_the_control_preset_copies_from_fixed_positions_with_unseen_test_sequences() -> None:
+    control = preset("selective_copy", "control")
+    assert control.params == {"tokens": 4, "vocab": 32, "variable": False}
+    assert control.steps == preset("selective_copy").steps
+    settings = DiagnoseSettings("selective_copy", control.points, control.steps,
+                                params=tuple(sorted(control.params.items())))
+    settings.check()  # the dataset's sequence-space check passes at the preset's sizes
+    data = get_dataset(settings.dataset(32).replace("n_train=48000", "n_train=2000"))
+    x_train, x_test = data.arrays()["x_train"], data.arrays()["x_test"]
+    assert len(x_test) > 0 and not {r.tobytes() for r in x_test} & {r.tobytes() for r in x_train}
+
+
 def test_the_recall_presets_train_a_two_layer_transformer(tmp_path) -> None:
     for task in ("selective_copy", "mqar", "induction_heads"):
-        for name in ("cpu", "paper"):
+        for name in PRESETS[task]:
             assert preset(task, name).hparams == {"transformer": {"num_layers": 2}}
     settings = DiagnoseSettings("induction_heads", (16,), steps=2, batch_size=4, eval_samples=8,
                                 test_lengths=(32,), hparams=(("transformer",
