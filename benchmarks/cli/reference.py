@@ -140,8 +140,7 @@ def regenerate(req: ReferenceRequest) -> int:
 
 
 def _part_args(req: ReferenceRequest, part: Part) -> list[str]:
-    workers = ["--workers", str(req.workers)] if part.workers else []
-    return [*part.args, "--store", req.store, *workers]
+    return [*part.args, "--store", req.store, "--workers", str(req.workers)]
 
 
 def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:

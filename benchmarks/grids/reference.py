@@ -31,6 +31,7 @@ import pandas as pd
 
 import zoo
 from benchmarks.grids.plan import one_per_family
+from results.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -48,7 +49,6 @@ class Part:
 
     name: str
     args: tuple[str, ...]
-    workers: bool = True  # whether the command takes --workers
 
 
 def reference_models() -> list[str]:
@@ -65,7 +65,7 @@ def parts(timeout_per_run: float) -> list[Part]:
     found += [Part(f"diagnose {name}", ("diagnose", "--task", name.split()[0], *extra,
                                         "--models", models, *cap))
               for name, extra in PROBE_SWEEPS]
-    found.append(Part("scale", ("scale", "--models", models, "--steps", str(SCALE_STEPS)),))
+    found.append(Part("scale", ("scale", "--models", models, "--steps", str(SCALE_STEPS))))
     found += [Part(f"parity {backend}", ("run", "--suite", "parity", "--backend", backend,
                                          "--no-baselines", *cap))
               for backend in BACKENDS]  # the baselines run no Keras: one backend has them
@@ -211,8 +211,6 @@ def check_sample(runs: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 def verdict(stored: pd.DataFrame, row: Any, value: float, metric: str) -> tuple[bool, str]:
     """Whether ``value``, the re-run's ``metric`` of ``row``'s cell, lies within the 95%
     interval of the stored seeds of that (model, dataset); and the sentence saying so."""
-    from results.stats import mean_ci
-
     same = stored[(stored["model"] == row.model) & (stored["dataset"] == row.dataset)
                   & (stored["suite"] == row.suite) & (stored["status"] == "ok")]
     mean, half, n = mean_ci(same[metric].astype(float).tolist())
