@@ -50,11 +50,13 @@ class Probe(Dataset):
     def _rng(self, split: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, SPLITS.index(split), self.params[self.sweep]])
 
-    def _finish(self, arrays: dict[str, np.ndarray], task: dict[str, Any]
-                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Drop samples already in an earlier split; meta with the fingerprint of the arrays."""
+    def _finish(self, arrays: dict[str, np.ndarray], task: dict[str, Any],
+                disjoint: bool = True) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Drop samples already in an earlier split (unless not ``disjoint``: a probe whose
+        whole input space is smaller than its samples, where no unseen sequence is left to
+        test on); meta with the fingerprint of the arrays."""
         seen: set[bytes] = set()
-        for split in SPLITS:
+        for split in SPLITS if disjoint else ():
             rows = [x.tobytes() for x in arrays[f"x_{split}"]]
             keep = np.array([row not in seen for row in rows], dtype=bool)
             seen.update(rows)
@@ -63,8 +65,11 @@ class Probe(Dataset):
         digest = hashlib.sha256()
         for key in sorted(arrays):
             digest.update(arrays[key].tobytes())
+        splits = ("disjoint: no sequence of a split appears in an earlier one" if disjoint else
+                  "shared: the input space is smaller than the samples, so every sequence "
+                  "is seen in training and the test measures the function on its whole domain")
         return arrays, {"task": task, "fingerprint": digest.hexdigest(), "target_scale": 1.0,
-                        "preprocessing": "none: generated from the seed",
+                        "preprocessing": f"none: generated from the seed; splits {splits}",
                         "no_memory": PROBES[self.name][4]}
 
 

@@ -65,16 +65,22 @@ def test_the_sweeps_plan_one_dataset_per_point(tmp_path) -> None:
         "induction_heads:length=64,n_test=5,n_train=1,n_val=1"]} for p in cells)
 
 
-def test_the_control_preset_copies_from_fixed_positions_with_unseen_test_sequences() -> None:
+def test_the_control_preset_shares_its_small_input_space_across_splits() -> None:
     control = preset("selective_copy", "control")
-    assert control.params == {"tokens": 4, "vocab": 32, "variable": False}
-    assert control.steps == preset("selective_copy").steps
-    settings = DiagnoseSettings("selective_copy", control.points, control.steps,
+    cpu = preset("selective_copy")
+    assert control.params == {**cpu.params, "variable": False} and control.steps == cpu.steps
+    settings = DiagnoseSettings("selective_copy", control.points, 2, batch_size=1000,
                                 params=tuple(sorted(control.params.items())))
-    settings.check()  # the dataset's sequence-space check passes at the preset's sizes
-    data = get_dataset(settings.dataset(32).replace("n_train=48000", "n_train=2000"))
-    x_train, x_test = data.arrays()["x_train"], data.arrays()["x_test"]
-    assert len(x_test) > 0 and not {r.tobytes() for r in x_test} & {r.tobytes() for r in x_train}
+    data = get_dataset(settings.dataset(32))  # 2,000 samples of 6^4 = 1,296 inputs
+    arrays = data.arrays()
+    assert data.sequences() == 6**4 and len(arrays["x_test"]) == 1000  # nothing dropped
+    assert {r.tobytes() for r in arrays["x_test"]} & {r.tobytes() for r in arrays["x_train"]}
+    assert "splits shared" in data.meta["preprocessing"]
+    big = get_dataset("selective_copy:length=32,tokens=4,vocab=8,n_train=2000,n_val=100,"
+                      "n_test=100")  # variable: 6^4 x C(36, 4) inputs, the splits disjoint
+    x = big.arrays()
+    assert not {r.tobytes() for r in x["x_test"]} & {r.tobytes() for r in x["x_train"]}
+    assert "splits disjoint" in big.meta["preprocessing"]
 
 
 def test_the_recall_presets_train_a_two_layer_transformer(tmp_path) -> None:

@@ -97,8 +97,6 @@ def test_induction_heads_recall_the_token_after_the_special_one() -> None:
     ("mqar:length=64,vocab=64", "vocab=64 is not allowed with length=64; use vocab > length"),
     ("mqar:length=64,kv=17", "kv=17 is not allowed with length=64; use kv <= 16"),
     ("mqar:power_a=2.0", "power_a=2.0 is not allowed; use a number in \\[0.001, 1\\]"),
-    ("selective_copy:length=32,tokens=4,vocab=8,variable=false",
-     "has 1,296 distinct sequences; its 5,000 samples need at least 10,000"),
     ("selective_copy:vocab=2", "vocab=2 is not allowed; use an integer >= 3"),
     ("selective_copy:variable=maybe", "variable='maybe'"),
     ("induction_heads:length=3", "length=3 is not allowed; use an integer >= 4"),
