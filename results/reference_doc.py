@@ -146,8 +146,12 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str) -> str:
         lines += ["", "### Published anchors", "", *anchors.markdown()]
     tables = memory.memory_tables(runs)
     if tables:
-        lines += ["", "### Memory and recall", ""]
-        for t in tables:
+        claimed = {claim.probe for claim in reproduction.CLAIMS}  # shown in Reproduction
+        lines += ["", "### Memory and recall", "",
+                  "Every probe's full tables (each length, gradient flow, longer test "
+                  f"lengths) are in [`leaderboard.md`]({Path(out).as_posix()}/leaderboard.md).",
+                  ""]
+        for t in (t for t in tables if t.probe not in claimed):
             header, rows = memory.score_rows(t)
             lines += [f"**{t.task}** ({t.metric}, threshold {t.threshold_text()}):", "",
                       markdown_table(header, rows), ""]
@@ -159,7 +163,7 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str) -> str:
     frame = parity.parity_frame(runs)
     if frame is not None:
         lines += _demote(parity.markdown(frame))
-    return "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))  # one blank line between parts
 
 
 def _duration(seconds: float) -> str:
