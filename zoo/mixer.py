@@ -26,19 +26,21 @@ def dense(units: int, name: str, bias: bool = True) -> keras.layers.Dense:
     return keras.layers.Dense(units, use_bias=bias, name=name)
 
 
-def check_scan(scan: str) -> str:
-    """``scan`` if it is ``auto`` or a scan form (:data:`zoo.scan.FORMS`), else ``ValueError``."""
-    return one_of("scan", scan, ("auto", *FORMS))
+def check_scan(scan: str, forms: tuple[str, ...] = FORMS) -> str:
+    """``scan`` if it is ``auto`` or one of ``forms`` (default: the linear scan's,
+    :data:`zoo.scan.FORMS`), else ``ValueError``."""
+    return one_of("scan", scan, ("auto", *forms))
 
 
-def scan_form(kind: str, scan: str) -> str:
-    """The scan form a mixer of ``kind`` runs: ``scan`` itself, or for ``"auto"`` the form
-    measured fastest on the active backend and device (:mod:`zoo.fast`), else doubling."""
-    if check_scan(scan) != "auto":
+def scan_form(kind: str, scan: str, forms: tuple[str, ...] = FORMS) -> str:
+    """The form a mixer of ``kind`` runs: ``scan`` itself, or for ``"auto"`` the form
+    measured fastest on the active backend and device (:mod:`zoo.fast`), else the first of
+    ``forms`` (the linear scan's doubling form)."""
+    if check_scan(scan, forms) != "auto":
         return scan
     from zoo.fast import current_device, measured_scan
 
-    return measured_scan(kind, keras.backend.backend(), current_device()) or "doubling"
+    return measured_scan(kind, keras.backend.backend(), current_device()) or forms[0]
 
 
 class Mixer(keras.layers.Layer):

@@ -39,32 +39,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.checks import one_of
 from zoo.loop import scan_outputs
-from zoo.mixer import CausalConv, Mixer, apply_headwise, head_norm, headwise
+from zoo.mixer import CausalConv, Mixer, apply_headwise, head_norm, headwise, scan_form
 
 EPS = 1e-6
 #: the sLSTM's stabiliser before the first step: its first step takes m = i~
 M_START = -1e30
-#: how the mLSTM runs over time: the quadratic parallel form, or chunks of CHUNK steps
+#: how the mLSTM runs over time: the quadratic parallel form (the default where nothing was
+#: measured), or chunks of CHUNK steps
 MLSTM_FORMS = ("parallel", "chunkwise")
 CHUNK = 64
-
-
-def check_mlstm_scan(scan: str) -> str:
-    """``scan`` if it is ``auto`` or an mLSTM form (:data:`MLSTM_FORMS`), else ``ValueError``."""
-    return one_of("scan", scan, ("auto", *MLSTM_FORMS))
-
-
-def mlstm_form(scan: str) -> str:
-    """The form an mLSTM runs: ``scan`` itself, or for ``"auto"`` the form measured fastest
-    on the active backend and device (:mod:`zoo.fast`, ``python -m benchmarks.perf.scans
-    --write``), else the parallel form."""
-    if check_mlstm_scan(scan) != "auto":
-        return scan
-    from zoo.fast import current_device, measured_scan
-
-    return measured_scan("mlstm", keras.backend.backend(), current_device()) or "parallel"
 
 
 def small_init(width: int) -> keras.initializers.Initializer:
@@ -170,7 +154,7 @@ class MLSTM(Mixer):
                  scan: str = "auto", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.heads, self.expand, self.d_conv, self.qkv_block = heads, expand, d_conv, qkv_block
-        self.scan, self.form = scan, mlstm_form(scan)
+        self.scan, self.form = scan, scan_form("mlstm", scan, MLSTM_FORMS)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         width = input_shape[-1]

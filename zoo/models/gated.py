@@ -26,7 +26,7 @@ from zoo.mixer import check_scan
 from zoo.models.modern import create_block_stack
 from zoo.registry import register_model
 from zoo.task import TaskSpec
-from zoo.xlstm import check_mlstm_scan
+from zoo.xlstm import MLSTM_FORMS
 
 XLSTM = "Beck et al. 2024, xLSTM: Extended Long Short-Term Memory (arXiv 2405.04517)"
 GRIFFIN = ("De et al. 2024, Griffin: Mixing Gated Linear Recurrences with Local Attention "
@@ -52,7 +52,7 @@ def _heads(heads: int, embed_dim: int, inner: int = 1) -> int:
 def mlstm_block(heads: int, scan: str = "auto", expand: int = 2) -> dict[str, Any]:
     """The arguments of one mLSTM (pre-up-projection) block."""
     return {"kind": "mlstm", "mixer": {"heads": heads, "expand": expand,
-                                       "scan": check_mlstm_scan(scan)}}
+                                       "scan": check_scan(scan, MLSTM_FORMS)}}
 
 
 def slstm_block(heads: int) -> dict[str, Any]:
