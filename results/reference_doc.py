@@ -14,10 +14,19 @@ import pandas as pd
 
 from results import anchors, memory, parity, reproduction
 from results import scaling as scaling_section
-from results.leaderboard import COST, METRICS, Board, ci_text, leaderboards, summary
+from results.leaderboard import (
+    COST,
+    METRICS,
+    Board,
+    ci_text,
+    display_rows,
+    leaderboards,
+    summary,
+)
 from results.report import SUMMARY_HEADER, provenance
 from results.tables import markdown_table
 
+BOARD_COST = ("params_m", "train_samples_per_s", "peak_host_mib")
 BEGIN, END = "<!-- reference results -->", "<!-- /reference results -->"
 SPECIAL = (memory.SUITE, scaling_section.SUITE, parity.SUITE, "peers")
 
@@ -51,19 +60,12 @@ def _families(runs: pd.DataFrame, datasets: dict[str, dict[str, Any]]) -> dict[s
 
 
 def _board_rows(board: Board) -> tuple[list[str], list[list]]:
-    """The ranked table a user reads first: quality with its interval, then cost."""
-    decimals = METRICS[board.metric][1]
-    columns = ("params_m", "train_samples_per_s", "peak_host_mib")
-    header = ["rank", "model", f"{board.metric} (mean ± 95% CI)", "n",
-              *(COST[c][3] for c in columns)]
-    rows = []
-    for e in board.entries.to_dict("records"):
-        rows.append([f"{e['rank']}{'=' if e['tied'] else ''}",
-                     e["model"] + (" (baseline)" if e["baseline"] else ""),
-                     ci_text(e[f"{board.metric}_mean"], e[f"{board.metric}_ci95"], decimals),
-                     e["n"], *("" if pd.isna(e[c]) else f"{e[c]:,.{COST[c][2]}f}"
-                               for c in columns)])
-    return header, rows
+    """The ranked table a user reads first: the report's columns of quality with its interval
+    and of cost (params, train samples/s, peak host memory)."""
+    header, rows = display_rows(board)
+    keep = [header.index(name) for name in ("rank", "model", header[2], "n",
+                                            *(COST[c][3] for c in BOARD_COST))]
+    return [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
 
 def _not_ok(runs: pd.DataFrame, board: Board) -> list[str]:
