@@ -25,7 +25,7 @@ from benchmarks.grids.reference import (
 from results.memory import PROBES
 from results.record import RunRecord
 from results.store import Store
-from tests.clean import one_line_error, seqzoo
+from clean import one_line_error, seqzoo
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = canonical_id("adding:lag=5,n_train=64,n_val=32,n_test=32")
