@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, and_, func, select, tuple_, update
 
 from results import schema
@@ -217,6 +218,17 @@ class WorkQueue:
         with self.engine.connect() as connection:
             return [(_cell(row), row.status, row.worker)
                     for row in connection.execute(query).all()]
+
+    def durations(self) -> pd.DataFrame:
+        """``model``, ``dataset``, ``hparams_hash`` and ``seconds`` (claim to done) of every
+        finished cell."""
+        table = schema.cells
+        query = select(table.c.model, table.c.dataset, table.c.hparams_hash,
+                       (table.c.finished_at - table.c.claimed_at).label("seconds")).where(
+            table.c.status == "done", table.c.claimed_at.is_not(None),
+            table.c.finished_at.is_not(None))
+        with self.engine.connect() as connection:
+            return pd.read_sql_query(query, connection)
 
     def records(self, keys: Iterable[tuple]) -> list[RunRecord]:
         """The stored records of the finished cells among ``keys``, in queue order."""

@@ -209,6 +209,14 @@ def print_plan(out: Any, plan: list[Any], detail: Callable[[Any], str] = lambda 
                   f"{p.seed}{detail(p)}")
 
 
+def print_estimate(out: Any, plan: list[Any], store: Any, workers: int) -> None:
+    """``--dry-run``: how long the cells not yet done will take, from the finished cells of
+    the same key in ``store`` (:mod:`benchmarks.grids.estimate`)."""
+    from benchmarks.grids.estimate import estimate
+
+    out.print(estimate(plan, store.durations(), workers).line())
+
+
 def console() -> object:
     """A rich console; 120 columns when the output is not a terminal."""
     from rich.console import Console

@@ -9,6 +9,7 @@ import time
 from benchmarks.cli.args import (
     comma_list,
     console,
+    print_estimate,
     print_plan,
     run_settings,
     settings_flags,
@@ -57,6 +58,7 @@ def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
               f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "
               f"{len(pool.slots)} worker(s) x {pool.slots[0].threads} threads")
     if args.dry_run:
+        print_estimate(out, plan, store, len(pool.slots))
         print_plan(out, plan)
         return 0
     start = time.perf_counter()

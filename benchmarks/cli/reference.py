@@ -115,15 +115,8 @@ def regenerate(req: ReferenceRequest) -> int:
         print(f"stale: {len(group)} rows of {model} ({reason}): "
               f"{'would run again' if req.dry_run else 'running them again'}")
     chosen = select_parts(list(req.parts) if req.parts else None, req.timeout_per_run)
-    if req.dry_run:  # each part's own --dry-run says how many cells it holds and has done
-        for part in chosen:
-            args = _part_args(req, part)
-            print(f"== {part.name}: seqzoo {shlex.join(args)}", flush=True)
-            plan = subprocess.run(_seqzoo([*args, "--dry-run"]), capture_output=True, text=True)
-            if plan.returncode:
-                raise ChildProcessError(f"reference part {part.name!r}: {plan.stderr.strip()}")
-            print(" ".join(plan.stdout.split("\n  ")[0].split()), flush=True)
-        return 0
+    if req.dry_run:
+        return dry_run(req, chosen)
     store.retire([int(i) for i in stale["id"]])
     ledger = Ledger(req.out / "parts.json")
     for part in chosen:
@@ -137,6 +130,29 @@ def regenerate(req: ReferenceRequest) -> int:
             raise ChildProcessError(f"reference part {part.name!r} exited with {code}; fix it "
                                     "and run `seqzoo reference` again (finished cells are kept)")
     return _write(req, store, ledger)
+
+
+def dry_run(req: ReferenceRequest, chosen: list[Part]) -> int:
+    """Print each part's command, and its own ``--dry-run`` header: how many cells it holds,
+    how many are done, and the estimate of the rest; then the estimates' total."""
+    from benchmarks.grids.estimate import UNMEASURED, hours, parse_wall
+
+    total, unknown = 0.0, []
+    for part in chosen:
+        args = _part_args(req, part)
+        print(f"== {part.name}: seqzoo {shlex.join(args)}", flush=True)
+        plan = subprocess.run(_seqzoo([*args, "--dry-run"]), capture_output=True, text=True)
+        if plan.returncode:
+            raise ChildProcessError(f"reference part {part.name!r}: {plan.stderr.strip()}")
+        header = " ".join(plan.stdout.split("\n  ")[0].split())
+        print(header.replace(" estimate: ", "\nestimate: "), flush=True)
+        wall = parse_wall(header)
+        total += wall or 0.0
+        if UNMEASURED in header:
+            unknown.append(part.name)
+    print(f"estimate of the parts: {hours(total)} of wall time ({total:,.0f} s)"
+          + (f", plus the cells not measured yet in {', '.join(unknown)}" if unknown else ""))
+    return 0
 
 
 def _part_args(req: ReferenceRequest, part: Part) -> list[str]:

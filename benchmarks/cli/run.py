@@ -13,6 +13,7 @@ from benchmarks.cli.args import (
     console,
     dataset_list,
     int_at_least,
+    print_estimate,
     print_plan,
     run_settings,
     seeds,
@@ -143,6 +144,7 @@ def run(req: RunRequest) -> int:
               f"({skipped} already in {store.path}), backend {backend}, device {device.kind} "
               f"({device.name}), {workers}")
     if req.dry_run:
+        print_estimate(out, plan, store, len(pool.slots))
         print_plan(out, plan, lambda p: f"  epochs={p.budget.epochs} batch={p.budget.batch_size}")
         return 0
     if req.enqueue_only:

@@ -92,10 +92,14 @@ def _smoke_end_to_end_then_resume(tmp_path, models: list[str]) -> None:
     dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
     assert f"{cells} runs ({cells} already in" in " ".join(dry.stdout.split())
     assert dry.stdout.count("skip ") == cells
+    assert "estimate: nothing left to run" in dry.stdout
     # a new seed is planned, the old ones skipped
     more = subprocess.run([*cmd, "--dry-run", "--seeds", "0,1"], capture_output=True,
                           text=True, env=env)
     assert more.stdout.count("skip ") == cells and more.stdout.count("run  ") == cells
+    # seed 1 of every cell is estimated from seed 0's measured time
+    assert f"estimate: {cells} of the {cells} cells to run take about" in \
+        " ".join(more.stdout.split())
     # the report of the stored runs: three files, baselines marked, every dataset present
     out = tmp_path / "report"
     report = subprocess.run([sys.executable, "-m", "benchmarks.cli", "report", "--store",

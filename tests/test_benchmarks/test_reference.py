@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from clean import one_line_error, seqzoo
 
 from benchmarks.cli import reference as cli
 from benchmarks.data import canonical_id
@@ -25,7 +26,6 @@ from benchmarks.grids.reference import (
 from results.memory import PROBES
 from results.record import RunRecord
 from results.store import Store
-from clean import one_line_error, seqzoo
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = canonical_id("adding:lag=5,n_train=64,n_val=32,n_test=32")

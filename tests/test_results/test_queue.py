@@ -69,6 +69,21 @@ def test_claims_follow_queue_order_and_complete_once(store_location) -> None:
     assert [r.seed for r in store.records([c.key for c in cells])] == [0]
 
 
+def test_durations_are_claim_to_done_of_finished_cells_only(store_location) -> None:
+    store = Store(store_location)
+    cells = _cells(2)
+    store.enqueue(cells)
+    first = store.claim("w1", 60)
+    time.sleep(0.05)
+    store.complete(first, "w1", _record(first))
+    store.claim("w1", 60)  # running, not finished: no duration yet
+    durations = store.durations()
+    assert list(durations[["model", "dataset", "hparams_hash"]].itertuples(index=False,
+                                                                         name=None)) == \
+        [("lstm", "mr_polarity", "h1")]
+    assert 0.04 <= float(durations["seconds"].iloc[0]) < 60
+
+
 def test_expired_lease_requeues_then_fails_with_a_record(store_location) -> None:
     store = Store(store_location)
     cell = _cells(1)[0]
