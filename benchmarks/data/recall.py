@@ -57,7 +57,7 @@ class SelectiveCopy(Probe):
 
     name = "selective_copy"
     source = ("generated: selective copying (Gu & Dao 2023, Mamba §4.1.1; state-spaces "
-              "copying.py, variable=True)")
+              "copying.py, torch_copying_data with the params' variable)")
     defaults = {"length": 256, "tokens": 8, "vocab": 16, "variable": True, **SIZES}
     limits = {"length": Limit(1), "tokens": Limit(1), "vocab": Limit(3), **SIZE_LIMITS}
     sweep = "length"
