@@ -6,6 +6,7 @@ sentence from a rule over them (:func:`findings`), and the wall times from the l
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from results.leaderboard import (
     summary,
 )
 from results.report import SUMMARY_HEADER, provenance
-from results.tables import markdown_table
+from results.tables import duration, markdown_table
 
 BOARD_COST = ("params_m", "train_samples_per_s", "peak_host_mib")
 BEGIN, END = "<!-- reference results -->", "<!-- /reference results -->"
@@ -168,9 +169,27 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))  # one blank line between parts
 
 
-def _duration(seconds: float) -> str:
-    minutes = int(round(seconds / 60))
-    return f"{minutes // 60}h{minutes % 60:02d}m"
+def _budget_text(budget: str) -> str:
+    """A stored budget (JSON) in words: epochs, batch, patience, learning rate and caps."""
+    b = json.loads(budget)
+    words = [f"epochs {b['epochs']}", f"batch {b['batch_size']}",
+             f"early stopping patience {b['patience']}", f"learning rate {b['learning_rate']:g}",
+             "all training samples" if b.get("max_train") is None
+             else f"at most {b['max_train']:,} training samples"]
+    if b.get("max_eval") is not None:
+        words.append(f"at most {b['max_eval']:,} val and test samples")
+    if b.get("max_seconds") is not None:
+        words.append(f"at most {b['max_seconds']:g} s of training")
+    return ", ".join(words)
+
+
+def budgets_table(runs: pd.DataFrame) -> str:
+    """Markdown: the budget the model rows of each (suite, dataset) trained with, and how
+    many models had it; one row per (suite, dataset) when every family had the same."""
+    rows = runs[~runs["is_baseline"].astype(bool) & runs["budget"].notna()]
+    table = [[suite, dataset, _budget_text(budget), group["model"].nunique()]
+             for (suite, dataset, budget), group in rows.groupby(["suite", "dataset", "budget"])]
+    return markdown_table(["suite", "dataset", "budget", "models"], table)
 
 
 def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, Any]],
@@ -193,13 +212,18 @@ def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, 
              markdown_table(["device", "name"], [list(d.values()) for d in prov["devices"]]),
              "", markdown_table(["seqzoo", "keras", "backend", "backend version", "python"],
                                 [list(v.values()) for v in prov["versions"]]), "",
+             "## Budgets", "",
+             "What every model row trained with, per suite and dataset, read from the rows: "
+             "the same for every family (early stopping on the validation loss, the best "
+             "weights restored). A probe's one epoch is its steps times its batch.", "",
+             budgets_table(runs), "",
              "## Wall time of each part", "",
              "Summed over every invocation (the reference may span several sessions).", "",
              markdown_table(["part", "wall time", "invocations", "last exit status",
                              "command"],
-                            [[name, _duration(p["seconds"]), p["invocations"], p["returncode"],
+                            [[name, duration(p["seconds"]), p["invocations"], p["returncode"],
                               f"`{p['command']}`"] for name, p in parts.items()]),
-             "", f"Total: {_duration(total)}.", "",
+             "", f"Total: {duration(total)}.", "",
              "Files: `seqzoo.sqlite` (the store, every row with its provenance), "
              "`leaderboard.md`/`.csv`/`.html` (every section), `parts.json` (the ledger "
              "above), and the section CSVs.", ""]

@@ -34,3 +34,9 @@ def html_table(header: list[str], rows: list[list]) -> str:
     body = "".join("<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>"
                                     for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as hours and minutes, ``XhYYm``."""
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60}h{minutes % 60:02d}m"

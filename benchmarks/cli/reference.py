@@ -135,7 +135,8 @@ def regenerate(req: ReferenceRequest) -> int:
 def dry_run(req: ReferenceRequest, chosen: list[Part]) -> int:
     """Print each part's command, and its own ``--dry-run`` header: how many cells it holds,
     how many are done, and the estimate of the rest; then the estimates' total."""
-    from benchmarks.grids.estimate import UNMEASURED, hours, parse_wall
+    from benchmarks.grids.estimate import UNMEASURED, parse_wall
+    from results.tables import duration
 
     total, unknown = 0.0, []
     for part in chosen:
@@ -150,7 +151,7 @@ def dry_run(req: ReferenceRequest, chosen: list[Part]) -> int:
         total += wall or 0.0
         if UNMEASURED in header:
             unknown.append(part.name)
-    print(f"estimate of the parts: {hours(total)} of wall time ({total:,.0f} s)"
+    print(f"estimate of the parts: {duration(total)} of wall time ({total:,.0f} s)"
           + (f", plus the cells not measured yet in {', '.join(unknown)}" if unknown else ""))
     return 0
 

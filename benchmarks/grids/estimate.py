@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from results.tables import duration
+
 UNMEASURED = "not measured yet"
 #: the part of :meth:`Estimate.line` that :func:`parse_wall` reads back
 _WALL = re.compile(r"\(([\d,]+) s of wall time\)")
@@ -46,15 +48,9 @@ class Estimate:
         gap = f"; {unmeasured} {UNMEASURED} (no finished cell of the same key)" \
             if unmeasured else ""
         return (f"estimate: {self.measured} of the {self.to_run} cells to run take about "
-                f"{hours(self.wall_seconds)} with {self.workers} worker(s) "
+                f"{duration(self.wall_seconds)} with {self.workers} worker(s) "
                 f"({self.wall_seconds:,.0f} s of wall time), at the median pace of the "
                 f"finished cells of the same key{gap}")
-
-
-def hours(seconds: float) -> str:
-    """``seconds`` as ``XhYYm``."""
-    minutes = round(seconds / 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def estimate(plan: list[Any], durations: pd.DataFrame, workers: int) -> Estimate:

@@ -3,6 +3,7 @@ board shows in words, and the README's Results section between its markers."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -31,7 +32,10 @@ def _record(model: str, seed: int, score: float, **extra: object) -> RunRecord:
               "train_samples_per_s": 100.0, "peak_host_mib": 900.0, "device_name": "test cpu",
               "git_revision": "abc123", "dataset_fingerprint": "f" * 64,
               "backend_version": "tensorflow 2.21.0", "keras_version": "3.15.1",
-              "seqzoo_version": "0.1.0", "python_version": "3.11.7", **extra}
+              "seqzoo_version": "0.1.0", "python_version": "3.11.7",
+              "budget": json.dumps({"epochs": 10, "batch_size": 32, "patience": 2,
+                                    "learning_rate": 3e-3, "max_train": 500, "max_eval": None,
+                                    "max_seconds": None}), **extra}
     return RunRecord(model=model, seed=seed, **fields)
 
 
@@ -137,3 +141,5 @@ def test_reference_readme_states_machine_versions_and_each_part_s_time(tmp_path)
     assert "| standard | 1h02m | 2 | 0 | `seqzoo run --suite standard` |" in text
     assert "Total: 1h12m." in text and "test cpu" in text and "3.15.1" in text
     assert "revision def456" in text and "from abc123" in text
+    assert "| standard | mr_polarity | epochs 10, batch 32, early stopping patience 2, learning " \
+        "rate 0.003, at most 500 training samples | 1 |" in text
