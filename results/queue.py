@@ -220,10 +220,11 @@ class WorkQueue:
                     for row in connection.execute(query).all()]
 
     def durations(self) -> pd.DataFrame:
-        """``model``, ``dataset``, ``hparams_hash`` and ``seconds`` (claim to done) of every
-        finished cell."""
+        """``model``, ``dataset``, ``hparams_hash``, ``suite``, ``run_id`` and ``seconds``
+        (claim to done) of every finished cell."""
         table = schema.cells
-        query = select(table.c.model, table.c.dataset, table.c.hparams_hash,
+        query = select(table.c.model, table.c.dataset, table.c.hparams_hash, table.c.suite,
+                       table.c.run_id,
                        (table.c.finished_at - table.c.claimed_at).label("seconds")).where(
             table.c.status == "done", table.c.claimed_at.is_not(None),
             table.c.finished_at.is_not(None))

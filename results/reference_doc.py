@@ -192,13 +192,31 @@ def budgets_table(runs: pd.DataFrame) -> str:
     return markdown_table(["suite", "dataset", "budget", "models"], table)
 
 
+def _time_table(parts: dict[str, dict[str, Any]], cell_seconds: dict[str, float]) -> list[str]:
+    """The wall time of each part from the ledger beside the run time of its stored cells,
+    and both totals."""
+    rows = []
+    for name in [*parts, *sorted(set(cell_seconds) - set(parts))]:
+        p = parts.get(name)
+        cells = duration(cell_seconds[name]) if name in cell_seconds else "-"
+        rows.append([name, duration(p["seconds"]), p["invocations"], p["returncode"], cells,
+                     f"`{p['command']}`"] if p else
+                    [name, "not run by seqzoo reference", 0, "-", cells, "-"])
+    wall = sum(p["seconds"] for p in parts.values())
+    return [markdown_table(["part", "wall time", "invocations", "last exit status",
+                            "run time of its cells", "command"], rows), "",
+            f"Total: {duration(wall)} of wall time; {duration(sum(cell_seconds.values()))} of "
+            "run time in the stored cells."]
+
+
 def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, Any]],
-                     command: str, revision: str | None) -> str:
+                     command: str, revision: str | None,
+                     cell_seconds: dict[str, float] | None = None) -> str:
     """``results/reference/README.md``: the machine, the library versions, the code
-    revisions, each part's wall time and command, and how to check and resume."""
+    revisions, the budgets, each part's wall time (``parts``, the ledger) and the run time
+    of its stored cells (``cell_seconds``), its command, and how to check and resume."""
     prov = provenance(runs, store) if len(runs) else {"versions": [], "devices": [],
                                                       "revisions": []}
-    total = sum(p["seconds"] for p in parts.values())
     lines = ["# Reference results", "",
              "Every family on every offline dataset (the `standard` suite), every diagnostic "
              "probe's default sweep, the `scale` sweep and the backend parity grid, 3 seeds "
@@ -218,12 +236,12 @@ def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, 
              "weights restored). A probe's one epoch is its steps times its batch.", "",
              budgets_table(runs), "",
              "## Wall time of each part", "",
-             "Summed over every invocation (the reference may span several sessions).", "",
-             markdown_table(["part", "wall time", "invocations", "last exit status",
-                             "command"],
-                            [[name, duration(p["seconds"]), p["invocations"], p["returncode"],
-                              f"`{p['command']}`"] for name, p in parts.items()]),
-             "", f"Total: {duration(total)}.", "",
+             "Wall time is summed over every invocation of `seqzoo reference` (it may span "
+             "several sessions); the run time of a part's cells is the sum, over the cells "
+             "the store holds, of each cell's time from claim to done, with as many at once "
+             "as there were workers. Cells run by the same commands outside `seqzoo "
+             "reference` count in the second only.", "",
+             *_time_table(parts, cell_seconds or {}), "",
              "Files: `seqzoo.sqlite` (the store, every row with its provenance), "
              "`leaderboard.md`/`.csv`/`.html` (every section), `parts.json` (the ledger "
              "above), and the section CSVs.", ""]

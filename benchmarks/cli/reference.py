@@ -162,6 +162,7 @@ def _part_args(req: ReferenceRequest, part: Part) -> list[str]:
 
 def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:
     from benchmarks.cell.provenance import git_revision
+    from benchmarks.grids.reference import cell_time
     from results.reference_doc import reference_readme, replace_section, results_section
     from results.report import write_report
 
@@ -170,7 +171,8 @@ def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:
     runs = store.runs()
     command = (f"seqzoo reference --workers {req.workers} --store {req.store} --out {req.out}")
     readme = req.out / "README.md"
-    readme.write_text(reference_readme(runs, store, ledger.parts, command, git_revision()))
+    readme.write_text(reference_readme(runs, store, ledger.parts, command, git_revision(),
+                                       cell_time(runs, store.durations())))
     print(f"wrote {readme}")
     if req.readme.exists():
         req.readme.write_text(replace_section(req.readme.read_text(),

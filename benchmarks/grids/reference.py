@@ -72,6 +72,33 @@ def parts(timeout_per_run: float) -> list[Part]:
     return found
 
 
+def part_of(suite: str, dataset: str, backend: str) -> str | None:
+    """The name of the part a row of ``suite`` on ``dataset`` and ``backend`` belongs to, or
+    ``None`` for a row no part writes."""
+    if suite in ("standard", "scale"):
+        return suite
+    if suite == "parity":
+        return f"parity {backend}"
+    if suite == "diagnose":
+        task = dataset.split(":")[0]
+        return f"diagnose {task} control" if task == "selective_copy" and \
+            "variable=false" in dataset else f"diagnose {task}"
+    return None
+
+
+def cell_time(runs: pd.DataFrame, durations: pd.DataFrame) -> dict[str, float]:
+    """Seconds of run time (claim to done, summed over the cells) of each part's rows in
+    ``runs``, from the store's cell ``durations``; it counts cells run outside ``seqzoo
+    reference`` (the same commands by hand) too, which the ledger's wall time does not."""
+    rows = durations.merge(runs[["id", "backend"]], left_on="run_id", right_on="id")
+    totals: dict[str, float] = {}
+    for row in rows.itertuples():
+        part = part_of(row.suite, row.dataset, row.backend)
+        if part:
+            totals[part] = totals.get(part, 0.0) + float(row.seconds)
+    return totals
+
+
 def select_parts(names: list[str] | None, timeout_per_run: float) -> list[Part]:
     """The parts called ``names`` (a name, or a prefix such as ``diagnose``), in reference
     order; every part without names; ``ValueError`` naming the parts for an unknown one."""

@@ -17,8 +17,10 @@ from benchmarks.grids import reference
 from benchmarks.grids.reference import (
     Ledger,
     Part,
+    cell_time,
     check_sample,
     model_files,
+    part_of,
     select_parts,
     stale_runs,
     verdict,
@@ -135,6 +137,30 @@ def test_the_check_samples_by_seed_and_tests_the_interval() -> None:
     assert not inside and "OUTSIDE" in text
     with pytest.raises(ValueError, match="holds 6 standard rows with an interval; --sample 9"):
         check_sample(stored, 9, seed=0)
+
+
+def test_every_row_a_part_writes_counts_its_cell_time_to_that_part(tmp_path) -> None:
+    from results.queue import Cell
+
+    names = {p.name for p in select_parts(None, 900)}
+    rows = [("standard", "mr_polarity", "tensorflow"), ("scale", "scale:length=64", "jax"),
+            ("parity", "mr_polarity", "torch"), ("diagnose", "mqar:kv=4,length=64", "tensorflow"),
+            ("diagnose", "selective_copy:length=32,variable=false", "tensorflow"),
+            ("diagnose", "selective_copy:length=32", "tensorflow")]
+    assert {part_of(*row) for row in rows} <= names and len({part_of(*r) for r in rows}) == 6
+    assert part_of("quick", "mr_polarity", "tensorflow") is None
+    store = Store(tmp_path / "s.sqlite")
+    cells = [Cell("rnn", dataset, seed, suite, "h", {}) for suite, dataset, _ in rows[:2]
+             for seed in (0, 1)] + [Cell("rnn", "mr_polarity", 0, "quick", "h", {})]
+    store.enqueue(cells)
+    while (cell := store.claim("w", 60)) is not None:
+        store.complete(cell, "w", RunRecord(model=cell.model, dataset=cell.dataset,
+                                            seed=cell.seed, suite=cell.suite,
+                                            backend="tensorflow", device="cpu",
+                                            hparams_hash="h"))
+    totals = cell_time(store.runs(), store.durations())
+    assert set(totals) == {"standard", "scale"} and all(v >= 0 for v in totals.values())
+    assert cell_time(store.runs(), store.durations().iloc[:0]) == {}
 
 
 def test_retire_deletes_runs_and_their_queue_cells(tmp_path) -> None:

@@ -141,9 +141,14 @@ def test_reference_readme_states_machine_versions_and_each_part_s_time(tmp_path)
                           "command": "seqzoo run --suite standard"},
              "scale": {"seconds": 600.0, "invocations": 1, "returncode": 0,
                        "command": "seqzoo scale"}}
-    text = reference_readme(store.runs(), store, parts, "seqzoo reference --workers 2", "def456")
-    assert "| standard | 1h02m | 2 | 0 | `seqzoo run --suite standard` |" in text
-    assert "Total: 1h12m." in text and "test cpu" in text and "3.15.1" in text
+    cells = {"standard": 7000.0, "diagnose mqar": 1800.0}
+    text = reference_readme(store.runs(), store, parts, "seqzoo reference --workers 2", "def456",
+                            cells)
+    assert "| standard | 1h02m | 2 | 0 | 1h57m | `seqzoo run --suite standard` |" in text
+    assert "| scale | 0h10m | 1 | 0 | - | `seqzoo scale` |" in text
+    assert "| diagnose mqar | not run by seqzoo reference | 0 | - | 0h30m | - |" in text
+    assert "Total: 1h12m of wall time; 2h27m of run time in the stored cells." in text
+    assert "test cpu" in text and "3.15.1" in text
     assert "revision def456" in text and "from abc123" in text
     assert "| standard | mr_polarity | epochs 10, batch 32, early stopping patience 2, learning " \
         "rate 0.003, at most 500 training samples | 1 |" in text
