@@ -211,7 +211,7 @@ def _time_table(parts: dict[str, dict[str, Any]], cell_seconds: dict[str, float]
 
 def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, Any]],
                      command: str, revision: str | None,
-                     cell_seconds: dict[str, float] | None = None) -> str:
+                     cell_seconds: dict[str, float]) -> str:
     """``results/reference/README.md``: the machine, the library versions, the code
     revisions, the budgets, each part's wall time (``parts``, the ledger) and the run time
     of its stored cells (``cell_seconds``), its command, and how to check and resume."""
@@ -241,7 +241,7 @@ def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, 
              "the store holds, of each cell's time from claim to done, with as many at once "
              "as there were workers. Cells run by the same commands outside `seqzoo "
              "reference` count in the second only.", "",
-             *_time_table(parts, cell_seconds or {}), "",
+             *_time_table(parts, cell_seconds), "",
              "Files: `seqzoo.sqlite` (the store, every row with its provenance), "
              "`leaderboard.md`/`.csv`/`.html` (every section), `parts.json` (the ledger "
              "above), and the section CSVs.", ""]

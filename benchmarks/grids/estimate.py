@@ -1,10 +1,10 @@
 """How long a planned grid will take, from the cells of the same key the store has finished.
 
 A cell's seconds are its wall time in the queue, claim to done (build, data, training and
-evaluation), as the store's cells table records them. A planned cell not yet run takes the median of
-the finished cells with its model, dataset and run key: the other seeds of the same cell, run
-on this store's machines. So a one-seed pilot (``--seeds 0``) estimates the rest of a grid;
-a cell with no finished twin is counted as not measured, never guessed.
+evaluation), as the store's cells table records them. A planned cell not yet run takes the
+median of the finished cells with its model, dataset and run key: the other seeds of the same
+cell, run on this store's machines. So a one-seed pilot (``--seeds 0``) estimates the rest of
+a grid; a cell with no finished twin is counted as not measured, never guessed.
 """
 
 from __future__ import annotations
