@@ -30,15 +30,18 @@ from typing import Any
 import pandas as pd
 
 import zoo
+from benchmarks.data import dataset_class
+from benchmarks.data.base import split_spec
+from benchmarks.grids.diagnose import preset
 from benchmarks.grids.plan import one_per_family
 from results.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("tensorflow", "jax", "torch")
-#: each probe's default sweep; selective copying also runs its non-selective control
-PROBE_SWEEPS = (("adding", ()), ("delayed_recall", ()), ("selective_copy", ()),
-                ("selective_copy control", ("--preset", "control")), ("mqar", ()),
-                ("induction_heads", ()))
+#: the probe sweeps, as (task, preset): each probe's default (``cpu``), and selective
+#: copying's non-selective control
+PROBE_SWEEPS = (("adding", "cpu"), ("delayed_recall", "cpu"), ("selective_copy", "cpu"),
+                ("selective_copy", "control"), ("mqar", "cpu"), ("induction_heads", "cpu"))
 SCALE_STEPS = 20  # timed steps per (model, length): 5 gave exponents only to +-0.2-0.4
 
 
@@ -62,9 +65,9 @@ def parts(timeout_per_run: float) -> list[Part]:
     models = ",".join(reference_models())
     cap = ("--timeout-per-run", f"{timeout_per_run:g}")
     found = [Part("standard", ("run", "--suite", "standard", "--models", models, *cap))]
-    found += [Part(f"diagnose {name}", ("diagnose", "--task", name.split()[0], *extra,
-                                        "--models", models, *cap))
-              for name, extra in PROBE_SWEEPS]
+    found += [Part(probe_part(task, name), ("diagnose", "--task", task, "--preset", name,
+                                            "--models", models, *cap))
+              for task, name in PROBE_SWEEPS]
     found.append(Part("scale", ("scale", "--models", models, "--steps", str(SCALE_STEPS))))
     found += [Part(f"parity {backend}", ("run", "--suite", "parity", "--backend", backend,
                                          "--no-baselines", *cap))
@@ -80,10 +83,19 @@ def part_of(suite: str, dataset: str, backend: str) -> str | None:
     if suite == "parity":
         return f"parity {backend}"
     if suite == "diagnose":
-        task = dataset.split(":")[0]
-        return f"diagnose {task} control" if task == "selective_copy" and \
-            "variable=false" in dataset else f"diagnose {task}"
+        task, params = split_spec(dataset)
+        values = {**dataset_class(task).defaults, **params}
+        matching = [(len(preset(task, name).params), name) for probe, name in PROBE_SWEEPS
+                    if probe == task and all(values.get(key) == value for key, value
+                                             in preset(task, name).params.items())]
+        return probe_part(task, max(matching)[1]) if matching else None
     return None
+
+
+def probe_part(task: str, preset_name: str) -> str:
+    """The name of the part that runs ``task``'s preset ``preset_name``: ``diagnose mqar``
+    for a default (``cpu``) preset, ``diagnose selective_copy control`` for another."""
+    return f"diagnose {task}" + ("" if preset_name == "cpu" else f" {preset_name}")
 
 
 def cell_time(runs: pd.DataFrame, durations: pd.DataFrame) -> dict[str, float]:

@@ -144,11 +144,16 @@ def test_every_row_a_part_writes_counts_its_cell_time_to_that_part(tmp_path) -> 
 
     names = {p.name for p in select_parts(None, 900)}
     rows = [("standard", "mr_polarity", "tensorflow"), ("scale", "scale:length=64", "jax"),
-            ("parity", "mr_polarity", "torch"), ("diagnose", "mqar:kv=4,length=64", "tensorflow"),
-            ("diagnose", "selective_copy:length=32,variable=false", "tensorflow"),
-            ("diagnose", "selective_copy:length=32", "tensorflow")]
-    assert {part_of(*row) for row in rows} <= names and len({part_of(*r) for r in rows}) == 6
+            ("parity", "mr_polarity", "torch"),
+            ("diagnose", "mqar:kv=4,length=64,vocab=512", "tensorflow"),
+            ("diagnose", "selective_copy:length=32,tokens=4,variable=false,vocab=8", "tensorflow"),
+            ("diagnose", "selective_copy:length=32,tokens=4,vocab=8", "tensorflow")]
+    assert [part_of(*row) for row in rows] == [
+        "standard", "scale", "parity torch", "diagnose mqar", "diagnose selective_copy control",
+        "diagnose selective_copy"]
+    assert {part_of(*row) for row in rows} <= names
     assert part_of("quick", "mr_polarity", "tensorflow") is None
+    assert part_of("diagnose", "mqar:kv=4,length=64,vocab=8192", "tensorflow") is None  # paper
     store = Store(tmp_path / "s.sqlite")
     cells = [Cell("rnn", dataset, seed, suite, "h", {}) for suite, dataset, _ in rows[:2]
              for seed in (0, 1)] + [Cell("rnn", "mr_polarity", 0, "quick", "h", {})]
