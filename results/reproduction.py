@@ -168,13 +168,31 @@ def reproduction_rows(tables: list[MemoryTable]) -> list[dict[str, object]]:
             verdict, reason = claim.verdict(table)
             last = table.lags[-1]
             scores = table.scores
+            far = _longest_test(table, last)
             ours = [(model, ci_text(cell["mean"].iloc[0], cell["ci95"].iloc[0], 3),
-                     claim.published.get(model, ""))
+                     *([far.get(model, "")] if far else []), claim.published.get(model, ""))
                     for model, cell in scores[scores["lag"] == last].groupby("model", sort=True)]
+            columns = ["model", f"ours, {table.sweep} {last}",
+                       *([f"ours, same weights at length {far['length']}"] if far else []),
+                       "published"]
             rows.append({"probe": table.task, "paper": claim.paper, "setting": claim.setting,
                          "claim": claim.claim, "ours": f"{table.sweep} {last}",
-                         "scores": ours, "verdict": verdict, "reason": reason})
+                         "columns": columns, "scores": ours, "verdict": verdict,
+                         "reason": reason})
     return rows
+
+
+def _longest_test(table: MemoryTable, trained: int) -> dict[str, str]:
+    """Per model, the score of its weights trained at ``trained`` at the longest test length
+    (and that length under ``"length"``); empty for a probe without test lengths."""
+    frame = table.extrapolation
+    frame = frame[frame["trained"] == trained] if not frame.empty else frame
+    if frame.empty:
+        return {}
+    longest = int(frame["length"].max())
+    rows = frame[frame["length"] == longest]
+    return {"length": str(longest), **{row.model: ci_text(row.mean, row.ci95, 3)
+                                       for row in rows.itertuples()}}
 
 
 def markdown(tables: list[MemoryTable]) -> list[str]:
@@ -191,8 +209,7 @@ def markdown(tables: list[MemoryTable]) -> list[str]:
     for row in rows:
         parts += ["", f"#### {row['probe']}: {row['claim']}", "",
                   f"Paper: {row['paper']}, {row['setting']}. Ours: {row['ours']}.", "",
-                  markdown_table(["model", "ours", "published"],
-                                 [list(s) for s in row["scores"]]), "",
+                  markdown_table(row["columns"], [list(s) for s in row["scores"]]), "",
                   f"**Verdict: {row['verdict']}** ({row['reason']})."]
     return parts
 
@@ -214,7 +231,7 @@ def html(tables: list[MemoryTable]) -> str:
             f"<h4>{escape(str(row['probe']))}: {escape(str(row['claim']))}</h4>"
             f"<p>Paper: {escape(str(row['paper']))}, {escape(str(row['setting']))}. Ours: "
             f"{escape(str(row['ours']))}.</p>"
-            + html_table(["model", "ours", "published"], [list(s) for s in row["scores"]])
+            + html_table(row["columns"], [list(s) for s in row["scores"]])
             + f"<p><b>Verdict: {escape(str(row['verdict']))}</b> "
               f"({escape(str(row['reason']))}).</p>")
     return "".join(parts)
@@ -222,5 +239,5 @@ def html(tables: list[MemoryTable]) -> str:
 
 def frame(tables: list[MemoryTable]) -> pd.DataFrame:
     """One line per claim, for the CSV: probe, paper, settings, verdict and reason."""
-    return pd.DataFrame([{k: v for k, v in row.items() if k != "scores"}
+    return pd.DataFrame([{k: v for k, v in row.items() if k not in ("columns", "scores")}
                          for row in reproduction_rows(tables)])

@@ -182,6 +182,12 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     assert ("mamba", "0.990 ± 0.000", "99.8 (Mamba, S6 layer)") in rows["selective_copy"][
         "scores"]
     assert "2 of 2 recurrent models fall from length 64 to 128" in rows["mqar"]["reason"]
+    induction_row = rows["induction_heads"]  # beside its own length, the longest test length
+    assert induction_row["columns"] == ["model", "ours, length 64",
+                                        "ours, same weights at length 4096", "published"]
+    assert induction_row["scores"] == [
+        ("mamba", "0.990 ± 0.000", "0.970 ± 0.000", "100% at every test length"),
+        ("transformer", "0.990 ± 0.000", "0.200 ± 0.000", "")]
     solved = Store(tmp_path / "solved.sqlite")  # the time-invariant model solves it as well
     for seed in range(3):
         solved.add(_row("mamba", copy, seed, 0.99))
