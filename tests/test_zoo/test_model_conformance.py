@@ -8,6 +8,7 @@ import pytest
 from shapes import TINY_TASKS, tiny_batch
 
 import zoo
+from zoo.xlstm import MLSTM, MLSTM_FORMS
 
 CASES = [(name, shape) for name in zoo.list_models() for shape in TINY_TASKS]
 IDS = [f"{name}-{shape}" for name, shape in CASES]
@@ -90,7 +91,10 @@ def test_xlstm_mixes_blocks_in_the_given_ratio() -> None:
     kinds = [layer.kind for layer in zoo.build_model("xlstm", task, depth=8, ratio="3:1").layers
              if hasattr(layer, "mixer_args")]
     assert kinds == ["mlstm"] * 3 + ["slstm"] + ["mlstm"] * 3 + ["slstm"]
-    assert zoo.kernel_summary(zoo.build_model("xlstm", task), device="cpu") == "loop+parallel"
+    mlstm_form = MLSTM().form  # the form measured fastest here (zoo/fast_settings.json)
+    assert mlstm_form in MLSTM_FORMS
+    assert zoo.kernel_summary(zoo.build_model("xlstm", task), device="cpu") == "+".join(
+        sorted(["loop", mlstm_form]))
     for bad in ("3", "a:b", "-1:2", "0:0"):
         with pytest.raises(ValueError, match=f"ratio='{bad}' is not allowed"):
             zoo.build_model("xlstm", task, ratio=bad)
