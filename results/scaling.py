@@ -99,7 +99,8 @@ def exponent_rows(s: Scaling) -> tuple[list[str], list[list]]:
               "largest T reached", "stopped at"]
     rows = [[e["model"], _slope_text(e["time_slope"], e["time_ci"]),
              _slope_text(e["memory_slope"], e["memory_ci"]), e["points"],
-             e["largest_ok"] or "none", e["stopped_at"] or ""]
+             int(e["largest_ok"]) if pd.notna(e["largest_ok"]) else "none",
+             e["stopped_at"] if pd.notna(e["stopped_at"]) else ""]
             for e in s.exponents.to_dict("records")]
     return header, rows
 

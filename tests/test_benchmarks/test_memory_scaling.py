@@ -4,6 +4,7 @@ input."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import zoo
 from benchmarks.cli import main
 from benchmarks.data import get_dataset
 from benchmarks.grids.scale import ScaleSettings, measure, width_hparams
-from results.scaling import loglog_slope
-from results.store import Store
+from results.scaling import exponent_rows, loglog_slope, scaling
+from results.store import RunRecord, Store
 
 ENV = {**os.environ, "COLUMNS": "120", "TF_CPP_MIN_LOG_LEVEL": "2"}
 TINY = ScaleSettings(lengths=(8, 16), batch=4, width=8, steps=1, time_cap=600)
@@ -114,3 +115,19 @@ def test_decades_lost_says_where_the_gradient_underflows() -> None:
     assert _decades_lost(np.array([1e-4, 1e-2, 1.0])) == "4.0"
     assert _decades_lost(np.array([0.0, 0.0, 1e-30, 1e-3, 1.0])) == "> 30.0 (underflows to 0)"
     assert _decades_lost(np.array([0.0, 0.0])) == ""
+
+
+def test_the_exponents_table_leaves_blank_what_did_not_happen(tmp_path) -> None:
+    """A model that stopped beside one that did not: no "nan", no "4096.0" in the table."""
+    store = Store(tmp_path / "s.sqlite")
+    for model, length, status in (("lru", 64, "ok"), ("lru", 128, "ok"), ("slstm", 64, "ok"),
+                                  ("slstm", 128, "timeout"), ("mlstm", 64, "oom")):
+        store.add(RunRecord(model=model, dataset=f"adding:lag={length}", seed=0, suite="scale",
+                            backend="tensorflow", device="cpu", hparams_hash="h" + model,
+                            status=status, started_at="2026-01-01T00:00:00+00:00",
+                            extra=json.dumps({"step_ms": float(length)} if status == "ok"
+                                             else {})))
+    _, rows = exponent_rows(scaling(store.runs()))
+    by_model = {row[0]: row[3:] for row in rows}
+    assert by_model == {"lru": [2, 128, ""], "mlstm": [0, "none", "64 (oom)"],
+                        "slstm": [1, 64, "128 (timeout)"]}
