@@ -85,9 +85,9 @@ def part_of(suite: str, dataset: str, backend: str) -> str | None:
     if suite == "diagnose":
         task, params = split_spec(dataset)
         values = {**dataset_class(task).defaults, **params}
-        matching = [(len(preset(task, name).params), name) for probe, name in PROBE_SWEEPS
-                    if probe == task and all(values.get(key) == value for key, value
-                                             in preset(task, name).params.items())]
+        fixed = {name: preset(task, name).params for probe, name in PROBE_SWEEPS if probe == task}
+        matching = [(len(given), name) for name, given in fixed.items()
+                    if all(values.get(key) == value for key, value in given.items())]
         return probe_part(task, max(matching)[1]) if matching else None
     return None
 
