@@ -84,7 +84,8 @@ def request(args: argparse.Namespace) -> Any:
         args.eval_samples, tuple(sorted(params.items())),
         tuple(args.test_lengths if args.test_lengths is not None else chosen.test_lengths),
         args.test_samples,
-        tuple(sorted((model, tuple(sorted(h.items()))) for model, h in chosen.hparams.items())))
+        tuple(sorted((model, tuple(sorted(h.items()))) for model, h in chosen.hparams.items())),
+        chosen.kv_every)
     settings.check()
     return settings
 

@@ -9,8 +9,8 @@ the rows into score-vs-point tables, the memory horizon per model and the gradie
 (:mod:`results.memory`).
 
 The probes' defaults (:data:`PRESETS`) are sized for a CPU; ``paper`` presets hold each
-paper's own setting, for a GPU. MQAR sweeps length with kv = length / 16, Zoology's grid
-((64, 4), (128, 8), (256, 16)), unless a fixed kv is given.
+paper's own setting, for a GPU. MQAR sweeps length with kv = length / ``kv_every``: 16 on the
+paper preset, Zoology's grid ((64, 4), (128, 8), (256, 16)); a fixed kv replaces the rule.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ TASKS = tuple(PROBES)
 
 @dataclass(frozen=True)
 class Preset:
-    """A probe's default sweep: the points, the fixed dataset parameters, the budget, and
-    hyperparameters that replace a model's defaults on this probe (``hparams``)."""
+    """A probe's default sweep: the points, the fixed dataset parameters, the budget,
+    hyperparameters that replace a model's defaults on this probe (``hparams``), and for MQAR
+    the kv of each length (length / ``kv_every``)."""
 
     points: tuple[int, ...]
     params: dict[str, Any] = field(default_factory=dict)
@@ -42,6 +43,7 @@ class Preset:
     batch_size: int = 32
     learning_rate: float = 1e-3
     hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kv_every: int = 16
 
 
 LAGS = (50, 100, 200, 400, 800)
@@ -49,6 +51,11 @@ LAGS = (50, 100, 200, 400, 800)
 #: et al. 2023 §3); the zoo's modern families have depth 2 by default, its transformer 1 layer,
 #: and an induction head needs two attention layers (Olsson et al. 2022)
 TWO_LAYERS = {"transformer": {"num_layers": 2}}
+#: Zoology's attention baseline (``zoology/mixers/attention.py``: ``MHA(num_heads=1,
+#: dropout=0.0)``), two layers; with the zoo's 4 heads and dropout 0.1 the transformer stayed
+#: at 1/kv on MQAR (L = 32 and 64, 1,500-6,000 steps), with one head and no dropout it learned
+#: it at L = 32 (one seed: 0.81 after 4,000 steps)
+ZOOLOGY_ATTENTION = {"transformer": {"num_layers": 2, "num_heads": 1, "dropout": 0.0}}
 #: per probe, ``cpu`` (the default) and ``paper`` (the published setting, for a GPU)
 PRESETS: dict[str, dict[str, Preset]] = {
     "adding": {"cpu": Preset(LAGS)},
@@ -64,12 +71,16 @@ PRESETS: dict[str, dict[str, Preset]] = {
                                          steps=1500, hparams=TWO_LAYERS),
                        "paper": Preset((4096,), {"tokens": 16, "vocab": 16}, steps=400_000,
                                        batch_size=64, hparams=TWO_LAYERS)},
-    # Arora et al. 2023, Figure 2: V = 8192, (L, kv) in (64, 4), (128, 8), (256, 16)
-    # cpu: V = 512 (> L, as Zoology requires): at V = 8192 the per-position head over 8,192
-    # classes dominates a CPU run (a 1,500-step pilot had not finished two cells in 12 minutes)
-    "mqar": {"cpu": Preset((64, 128), {"vocab": 512}, steps=1500, hparams=TWO_LAYERS),
+    # Arora et al. 2023, Figure 2: V = 8192, (L, kv) in (64, 4), (128, 8), (256, 16), the
+    # attention baseline one head without dropout
+    # cpu: (L, kv) in (16, 2), (32, 4) and V = 64 (> L, as Zoology requires), 3,000 steps: in
+    # one seed the attention baseline stayed at 1/kv at L = 64 for 3,000 steps (V = 128) and
+    # learned L = 32 only after some 1,000; at V = 8192 the per-position head over 8,192
+    # classes dominates a CPU run
+    "mqar": {"cpu": Preset((16, 32), {"vocab": 64}, steps=3000, hparams=ZOOLOGY_ATTENTION,
+                           kv_every=8),
              "paper": Preset((64, 128, 256), {"vocab": 8192}, steps=20_000, batch_size=64,
-                             hparams=TWO_LAYERS)},
+                             hparams=ZOOLOGY_ATTENTION)},
     # Gu & Dao 2023 §4.1.2: vocabulary 16, trained at 256 (tested at 2^6..2^20)
     # cpu: in one seed mamba trained at 64 for 1,500 steps held 1.0 to 256 and 0.92 at 1024
     "induction_heads": {"cpu": Preset((64,), {"vocab": 16}, steps=1500,
@@ -95,8 +106,9 @@ def preset(task: str, name: str = "cpu") -> Preset:
 @dataclass(frozen=True)
 class DiagnoseSettings:
     """One memory sweep: the probe, its points (lags, or lengths), fixed dataset parameters,
-    the equal training budget, and per model the hyperparameters that replace its defaults
-    (``hparams``: (model, ((key, value), ...)) pairs)."""
+    the equal training budget, per model the hyperparameters that replace its defaults
+    (``hparams``: (model, ((key, value), ...)) pairs), and MQAR's kv per length
+    (length / ``kv_every``, unless ``params`` fixes kv)."""
 
     task: str
     lags: tuple[int, ...]
@@ -108,6 +120,7 @@ class DiagnoseSettings:
     test_lengths: tuple[int, ...] = ()
     test_samples: int = 256
     hparams: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    kv_every: int = 16
 
     @property
     def sweep(self) -> str:
@@ -140,11 +153,11 @@ class DiagnoseSettings:
             cls(**self.point(point))  # the dataset's own checks, one line each
 
     def point(self, value: int) -> dict[str, Any]:
-        """The dataset parameters of one point of the sweep (MQAR: kv = length / 16 unless
-        fixed)."""
+        """The dataset parameters of one point of the sweep (MQAR: kv = length / kv_every
+        unless fixed)."""
         params = {self.sweep: value, **dict(self.params)}
         if self.task == "mqar" and "kv" not in params:
-            params["kv"] = max(value // 16, 1)
+            params["kv"] = max(value // self.kv_every, 1)
         return params
 
     def dataset(self, value: int) -> str:
