@@ -39,6 +39,23 @@ def test_presets_hold_the_papers_settings_and_a_cpu_default() -> None:
         preset("adding", "paper")
 
 
+def test_the_mqar_cpu_preset_plans_kv_per_length_and_zoologys_attention(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", "diagnose", "--task", "mqar",
+                           "--models", "lstm,transformer", "--seeds", "0", "--dry-run",
+                           "--store", str(tmp_path / "s.sqlite")],
+                          env=ENV, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    planned = {line.split()[3] for line in proc.stdout.splitlines()
+               if line.strip().startswith("run ")}
+    assert planned == {"mqar:kv=2,length=16,n_test=1000,n_train=96000,n_val=1000,vocab=64",
+                       "mqar:kv=4,length=32,n_test=1000,n_train=96000,n_val=1000,vocab=64"}
+    assert "(transformer: dropout=0.0, num_heads=1, num_layers=2)" in " ".join(proc.stdout.split())
+    paper = preset("mqar", "paper")
+    settings = DiagnoseSettings("mqar", paper.points, params=(("vocab", 8192),),
+                                kv_every=paper.kv_every)
+    assert [settings.point(n)["kv"] for n in paper.points] == [4, 8, 16]
+
+
 def test_the_sweeps_plan_one_dataset_per_point(tmp_path) -> None:
     store = Store(tmp_path / "s.sqlite")
     where = ("tensorflow", "cpu")
@@ -86,7 +103,7 @@ def test_the_control_preset_shares_its_small_input_space_across_splits() -> None
 def test_the_recall_presets_train_a_two_layer_transformer(tmp_path) -> None:
     for task in ("selective_copy", "mqar", "induction_heads"):
         for name in PRESETS[task]:
-            assert preset(task, name).hparams == {"transformer": {"num_layers": 2}}
+            assert preset(task, name).hparams["transformer"]["num_layers"] == 2
     settings = DiagnoseSettings("induction_heads", (16,), steps=2, batch_size=4, eval_samples=8,
                                 test_lengths=(32,), hparams=(("transformer",
                                                               (("num_layers", 2),)),))
@@ -202,6 +219,19 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     verdict = reproduction_rows(memory_tables(untrained.runs()))[0]
     assert verdict["verdict"] == "not comparable"
     assert "transformer does not solve it at its own length" in verdict["reason"]
+    unlearnt = Store(tmp_path / "unlearnt.sqlite")  # attention at 1/kv: the claim's first half
+    steady = Store(tmp_path / "steady.sqlite")  # attention solves it, no recurrence falls
+    for length, attention in ((16, 0.5), (32, 0.25)):
+        for store_, score in ((unlearnt, attention), (steady, 0.99)):
+            store_.add(_row("transformer", f"mqar:kv={length // 8},length={length}", 0, score))
+            store_.add(_row("lstm", f"mqar:kv={length // 8},length={length}", 0, 0.3))
+    verdict = reproduction_rows(memory_tables(unlearnt.runs()))[0]
+    assert verdict["verdict"] == "not reproduced"
+    assert "transformer 0.500, 0.250 over lengths 16, 32" in verdict["reason"]
+    assert "the transformer does not solve every setting" in verdict["reason"]
+    verdict = reproduction_rows(memory_tables(steady.runs()))[0]
+    assert verdict["verdict"] == "not reproduced"
+    assert "most recurrent models do not fall" in verdict["reason"]
     alone = Store(tmp_path / "alone.sqlite")
     alone.add(_row("mamba", copy, 0, 0.99))
     verdict = reproduction_rows(memory_tables(alone.runs()))[0]

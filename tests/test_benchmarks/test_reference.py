@@ -145,7 +145,7 @@ def test_every_row_a_part_writes_counts_its_cell_time_to_that_part(tmp_path) -> 
     names = {p.name for p in select_parts(None, 900)}
     rows = [("standard", "mr_polarity", "tensorflow"), ("scale", "scale:length=64", "jax"),
             ("parity", "mr_polarity", "torch"),
-            ("diagnose", "mqar:kv=4,length=64,vocab=512", "tensorflow"),
+            ("diagnose", "mqar:kv=4,length=32,vocab=64", "tensorflow"),
             ("diagnose", "selective_copy:length=32,tokens=4,variable=false,vocab=8", "tensorflow"),
             ("diagnose", "selective_copy:length=32,tokens=4,vocab=8", "tensorflow")]
     assert [part_of(*row) for row in rows] == [
