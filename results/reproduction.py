@@ -3,8 +3,9 @@
 For selective copying (Gu & Dao 2023, Table 1), its non-selective control, induction heads
 (Gu & Dao 2023, §4.1.2) and MQAR (Arora et al. 2023): the paper's setting and its published
 figure (only where the paper prints one for a model of the same kind), our setting, every
-model's accuracy (mean ± 95% CI over seeds, at our longest point), and a verdict computed from
-the rows: ``reproduced``, ``not reproduced`` or ``not comparable``, with the reason.
+model's accuracy (mean ± 95% CI over seeds, at our longest point, or at every point for a claim
+about the change along the sweep, MQAR's), and a verdict computed from the rows:
+``reproduced``, ``not reproduced`` or ``not comparable``, with the reason.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Claim:
     claim: str
     published: dict[str, str]  # our model id -> the paper's figure for its counterpart
     verdict: Callable[[MemoryTable], tuple[str, str]]
+    every_point: bool = False  # a claim about the change along the sweep shows every point
 
 
 def _at(table: MemoryTable, model: str, point: int | None = None) -> float:
@@ -151,7 +153,7 @@ CLAIMS = (
     Claim("mqar", True, "Arora et al. 2023 (Zoology), Figure 2",
           "V = 8192; (L, kv) in (64, 4), (128, 8), (256, 16); d_model 64 .. 512",
           "attention solves every setting; at fixed width the gated-convolution and "
-          "small-state recurrent models fall as kv grows", {}, _mqar),
+          "small-state recurrent models fall as kv grows", {}, _mqar, every_point=True),
 )
 
 
@@ -169,20 +171,27 @@ def reproduction_rows(tables: list[MemoryTable]) -> list[dict[str, object]]:
     for claim in CLAIMS:
         for table in (t for t in tables if _reads(claim, t)):
             verdict, reason = claim.verdict(table)
-            last = table.lags[-1]
-            scores = table.scores
-            far = _longest_test(table, last)
-            ours = [(model, ci_text(cell["mean"].iloc[0], cell["ci95"].iloc[0], 3),
+            points = table.lags if claim.every_point else table.lags[-1:]
+            far = _longest_test(table, points[-1])
+            ours = [(model, *(_cell(cells, p) for p in points),
                      *([far.get(model, "")] if far else []), claim.published.get(model, ""))
-                    for model, cell in scores[scores["lag"] == last].groupby("model", sort=True)]
-            columns = ["model", f"ours, {table.sweep} {last}",
+                    for model, cells in table.scores.groupby("model", sort=True)
+                    if points[-1] in set(cells["lag"])]
+            columns = ["model", *(f"ours, {table.sweep} {p}" for p in points),
                        *([f"ours, same weights at length {far['length']}"] if far else []),
                        "published"]
+            ours_text = (f"{table.sweep}s {', '.join(map(str, points))}" if len(points) > 1
+                         else f"{table.sweep} {points[0]}")
             rows.append({"probe": table.task, "paper": claim.paper, "setting": claim.setting,
-                         "claim": claim.claim, "ours": f"{table.sweep} {last}",
-                         "columns": columns, "scores": ours, "verdict": verdict,
-                         "reason": reason})
+                         "claim": claim.claim, "ours": ours_text, "columns": columns,
+                         "scores": ours, "verdict": verdict, "reason": reason})
     return rows
+
+
+def _cell(cells: pd.DataFrame, point: int) -> str:
+    """One model's score at ``point`` as mean ± CI ("" if it has none there)."""
+    row = cells[cells["lag"] == point]
+    return ci_text(row["mean"].iloc[0], row["ci95"].iloc[0], 3) if len(row) else ""
 
 
 def _longest_test(table: MemoryTable, trained: int) -> dict[str, str]:

@@ -199,6 +199,10 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     assert ("mamba", "0.990 ± 0.000", "99.8 (Mamba, S6 layer)") in rows["selective_copy"][
         "scores"]
     assert "2 of 2 recurrent models fall from length 64 to 128" in rows["mqar"]["reason"]
+    mqar_row = rows["mqar"]  # a claim about growing kv: every length, not only the longest
+    assert mqar_row["ours"] == "lengths 64, 128"
+    assert mqar_row["columns"] == ["model", "ours, length 64", "ours, length 128", "published"]
+    assert ("lstm", "0.900 ± 0.000", "0.500 ± 0.000", "") in mqar_row["scores"]
     induction_row = rows["induction_heads"]  # beside its own length, the longest test length
     assert induction_row["columns"] == ["model", "ours, length 64",
                                         "ours, same weights at length 4096", "published"]
