@@ -53,7 +53,7 @@ LAGS = (50, 100, 200, 400, 800)
 TWO_LAYERS = {"transformer": {"num_layers": 2}}
 #: Zoology's attention baseline (``zoology/mixers/attention.py``: ``MHA(num_heads=1,
 #: dropout=0.0)``), two layers; with the zoo's 4 heads and dropout 0.1 the transformer stayed
-#: at 1/kv on MQAR (L = 32 and 64, 1,500-6,000 steps), with one head and no dropout it learned
+#: at 1/kv on MQAR (L = 32 and 64, 1,500-4,500 steps), with one head and no dropout it learned
 #: it at L = 32 (one seed: 0.81 after 4,000 steps)
 ZOOLOGY_ATTENTION = {"transformer": {"num_layers": 2, "num_heads": 1, "dropout": 0.0}}
 #: per probe, ``cpu`` (the default) and ``paper`` (the published setting, for a GPU)

@@ -101,9 +101,11 @@ def test_the_control_preset_shares_its_small_input_space_across_splits() -> None
 
 
 def test_the_recall_presets_train_a_two_layer_transformer(tmp_path) -> None:
+    one_head = {"num_layers": 2, "num_heads": 1, "dropout": 0.0}  # Zoology's attention
     for task in ("selective_copy", "mqar", "induction_heads"):
         for name in PRESETS[task]:
-            assert preset(task, name).hparams["transformer"]["num_layers"] == 2
+            assert preset(task, name).hparams == {
+                "transformer": one_head if task == "mqar" else {"num_layers": 2}}
     settings = DiagnoseSettings("induction_heads", (16,), steps=2, batch_size=4, eval_samples=8,
                                 test_lengths=(32,), hparams=(("transformer",
                                                               (("num_layers", 2),)),))
