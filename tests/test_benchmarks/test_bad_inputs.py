@@ -25,6 +25,15 @@ def test_a_plugin_file_that_raises_is_one_line(tmp_path) -> None:
     assert not store.exists()
 
 
+def test_a_bad_worker_start_stops_the_run_before_it_claims_a_cell(tmp_path) -> None:
+    store = tmp_path / "s.sqlite"
+    line = one_line_error(seqzoo("run", "--suite", "smoke", "--models", "rnn", "--store",
+                                 str(store), env=user_env(SEQZOO_WORKER_START="bogus")))
+    assert line == ("seqzoo: error: SEQZOO_WORKER_START='bogus' is not allowed; use fork or "
+                    "spawn")
+    assert not store.exists()
+
+
 def test_a_broken_entry_point_warns_and_the_command_goes_on(tmp_path) -> None:
     site = tmp_path / "site"
     dist = site / "seqzoo_boom-0.1.dist-info"

@@ -5,6 +5,7 @@ numbers."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 
 import pytest
 
+from benchmarks.grids.workers import forks
 from benchmarks.grids.workers.slots import Slot, plan_slots
 from results.schema import RESUME_KEY
 from results.store import Store
@@ -79,6 +81,7 @@ def _drive(tmp_path, cells: str, timeout: float = 0) -> Store:
 
 
 def test_crash_is_a_row_and_memory_is_each_runs_own(tmp_path) -> None:
+    # the driver has no ``if __name__ == "__main__"`` guard: a forked worker must not run it
     store = _drive(tmp_path, '[("lstm", {"units": 1024}), ("segfault_net", None), '
                              '("rnn", {"units": 16})]')
     runs = store.runs().set_index("model")
@@ -192,16 +195,18 @@ def _metrics(location: str) -> dict[tuple, tuple]:
                                            r.best_val_loss) for r in runs.itertuples()}
 
 
-def _same_cells_twice(tmp_path, grid: list[str]) -> None:
-    """Run ``grid`` in two new stores, each cell in a fresh worker: the quality metrics agree
-    to float32 round-off. (Of 12 fresh-worker runs of the same gru and attention_lstm cells on
-    appliances_energy, 11 gave bit-identical metrics; one gru run differed in the 7th
-    significant digit.)"""
+def _same_cells_twice(tmp_path, grid: list[str],
+                      envs: tuple[dict[str, str], dict[str, str]] = (ENV, ENV)) -> list[str]:
+    """Run ``grid`` in two new stores (the first with ``envs[0]``, the second with
+    ``envs[1]``), each cell in a fresh worker: the quality metrics agree to float32 round-off.
+    (Of 12 fresh-worker runs of the same gru and attention_lstm cells on appliances_energy, 11
+    gave bit-identical metrics; one gru run differed in the 7th significant digit.) The two
+    stores' locations."""
     stores = [str(tmp_path / f"{i}.sqlite") for i in range(2)]
-    for location in stores:
+    for location, env in zip(stores, envs, strict=True):
         proc = subprocess.run([sys.executable, "-m", "benchmarks.cli", "run", *grid, "--store",
                                location, "--workers", "2", "--no-baselines"],
-                              capture_output=True, text=True, env=ENV, timeout=1800)
+                              capture_output=True, text=True, env=env, timeout=1800)
         assert proc.returncode == 0, proc.stderr[-3000:]
     first, second = (_metrics(s) for s in stores)
     assert first.keys() == second.keys() and first
@@ -210,6 +215,23 @@ def _same_cells_twice(tmp_path, grid: list[str]) -> None:
         assert present == [i for i, value in enumerate(second[key]) if value is not None], key
         assert [first[key][i] for i in present] == pytest.approx(
             [second[key][i] for i in present], rel=1e-6, abs=1e-9), key
+    return stores
+
+
+def _worker_starts(location: str) -> set[str]:
+    return {json.loads(extra)["worker_start"] for extra in Store(location).runs()["extra"]}
+
+
+def test_a_forked_worker_gives_a_spawned_workers_numbers(tmp_path) -> None:
+    """On Linux CPUs workers are forked from a template that imported the backend once
+    (benchmarks.grids.workers.forks); ``SEQZOO_WORKER_START=spawn`` starts each from scratch.
+    The same cells give the same metrics either way, and each record says how its worker
+    started."""
+    forked, spawned = _same_cells_twice(
+        tmp_path, ["--suite", "smoke", "--models", "gru,mingru", "--datasets",
+                   "japanese_vowels"], (ENV, {**ENV, "SEQZOO_WORKER_START": "spawn"}))
+    assert _worker_starts(forked) == {"fork"}
+    assert _worker_starts(spawned) == {"spawn"}
 
 
 @pytest.mark.slow  # ~50 s; test_harness checks one process's reproducibility by default
@@ -221,6 +243,23 @@ def test_same_cell_in_two_fresh_workers_gives_the_same_metrics(tmp_path) -> None
 @pytest.mark.slow
 def test_every_family_on_every_task_family_gives_the_same_metrics(tmp_path) -> None:
     _same_cells_twice(tmp_path, ["--suite", "smoke"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the template forks on Linux")
+def test_only_linux_cpu_slots_of_the_templates_environment_fork(monkeypatch) -> None:
+    monkeypatch.delenv("SEQZOO_WORKER_START", raising=False)
+    monkeypatch.setattr(forks, "_served", None)
+    cpu, gpu = Slot(0, 2), Slot(0, 2, ("0",))
+    assert forks.can_fork(cpu, "jax") and not forks.can_fork(gpu, "jax")
+    monkeypatch.setattr(forks, "_served", forks.template_environment(cpu, "tensorflow"))
+    assert forks.can_fork(cpu, "tensorflow")
+    assert not forks.can_fork(cpu, "jax") and not forks.can_fork(Slot(0, 1), "tensorflow")
+    monkeypatch.setenv("SEQZOO_WORKER_START", "spawn")
+    assert not forks.can_fork(cpu, "tensorflow")
+    monkeypatch.setenv("SEQZOO_WORKER_START", "vfork")
+    with pytest.raises(ValueError, match="SEQZOO_WORKER_START='vfork' is not allowed; use "
+                                         "fork or spawn"):
+        forks.can_fork(cpu, "tensorflow")
 
 
 def test_slots_share_cores_and_pin_gpus(monkeypatch) -> None:

@@ -1,19 +1,21 @@
 """The worker loop: claim cells from the store, run each in a fresh process, store its record.
 
-One loop drives every slot of this machine. Each slot keeps one fresh worker process ready
-(``python -m benchmarks.grids.workers.child`` with the slot's backend, thread cap and GPU pinning),
-importing its backend while the slot's current cell runs. For each free slot the loop claims a
-cell, writes it to a job file and hands it to the ready process, then starts the slot's next
-one. While children run it renews their leases; when one exits it stores the record
-it wrote, or, if it crashed (a signal, a non-zero exit) or ran past the time limit, a record
-naming the cause with the tail of its output: ``failed``, ``oom`` (SIGKILL, as the kernel's
-OOM killer sends) or ``timeout``. Ctrl-C kills the children and
-hands their cells back to the queue.
+One loop drives every slot of this machine. A slot's cell runs in a fresh process: on Linux
+CPU slots forked from a template that imported the backend once
+(:mod:`benchmarks.grids.workers.forks`), else a ``python -m benchmarks.grids.workers.child``
+with the slot's backend, thread cap and GPU pinning, which each slot keeps ready, importing its
+backend while the slot's current cell runs. For each free slot the loop claims a cell, writes
+it to a job file and hands it to the slot's process. While children run it renews their
+leases; when one exits it stores the record it wrote, or, if it crashed (a signal, a non-zero
+exit) or ran past the time limit, a record naming the cause with the tail of its output:
+``failed``, ``oom`` (SIGKILL, as the kernel's OOM killer sends) or ``timeout``. Ctrl-C kills
+the children and hands their cells back to the queue.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing.process
 import os
 import shutil
 import signal
@@ -29,6 +31,7 @@ from typing import Any
 from rich.markup import escape
 
 from benchmarks.cell.quiet import is_native_log
+from benchmarks.grids.workers import forks
 from benchmarks.grids.workers.slots import Slot, is_dead_here, worker_id
 from results.queue import Cell, failed_record
 from results.record import RunRecord
@@ -66,45 +69,75 @@ class PoolSettings:
         if self.timeout_s is not None and self.timeout_s <= 0:
             raise ValueError(f"--timeout-per-run {self.timeout_s:g} is not allowed; use a "
                              "positive number of seconds")
+        forks.start_mode()  # a bad SEQZOO_WORKER_START stops the run before a claim
 
 
-@dataclass
 class _Process:
-    """A fresh worker process, its folder (job, result, output) and its backend."""
+    """A fresh worker process for one cell, its folder (job, result, output) and its backend:
+    forked from the template where :func:`~benchmarks.grids.workers.forks.can_fork` allows,
+    else a new Python process."""
 
-    process: subprocess.Popen
-    folder: Path
-    backend: str
+    def __init__(self, slot: Slot, backend: str) -> None:
+        self.slot, self.backend = slot, backend
+        self.folder = Path(tempfile.mkdtemp(prefix="seqzoo-cell-"))
+        self.popen: subprocess.Popen | None = None
+        self.fork: multiprocessing.process.BaseProcess | None = None
+        if not forks.can_fork(slot, backend):
+            self.popen = self._spawn()
 
-    @classmethod
-    def spawn(cls, slot: Slot, backend: str) -> _Process:
-        """Start a worker process for ``slot``; it imports ``backend`` and waits for a job."""
-        folder = Path(tempfile.mkdtemp(prefix="seqzoo-cell-"))
-        env = {**os.environ, **slot.environment(), "KERAS_BACKEND": backend,
+    def _spawn(self) -> subprocess.Popen:
+        """Start ``python -m benchmarks.grids.workers.child``; it imports the backend (while
+        the slot's current cell runs) and waits for a job."""
+        env = {**os.environ, **self.slot.environment(), "KERAS_BACKEND": self.backend,
                "SEQZOO_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"}
-        with open(folder / "log", "wb") as log:
-            process = subprocess.Popen(
+        with open(self.folder / "log", "wb") as log:
+            return subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.grids.workers.child"], stdin=subprocess.PIPE,
                 stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
-        return cls(process, folder, backend)
 
     def give(self, cell: Cell) -> None:
-        """Hand ``cell`` to the process."""
-        job = self.folder / "job.json"
+        """Hand ``cell`` to the process (a forked one starts now)."""
+        job, result = self.folder / "job.json", self.folder / "result.json"
         job.write_text(json.dumps({"cell": asdict(cell)}))
+        if self.popen is None:
+            from benchmarks.grids.workers.child import forked
+
+            ctx = forks.context(self.slot, self.backend)
+            self.fork = ctx.Process(target=forked, daemon=True, name=f"seqzoo-{cell.label()}",
+                                    args=(str(job), str(result), str(self.folder / "log"),
+                                          self.slot.environment()))
+            forks.start(self.fork)
+            return
         try:
-            self.process.stdin.write(f"{job}\t{self.folder / 'result.json'}\n")
-            self.process.stdin.close()
+            self.popen.stdin.write(f"{job}\t{result}\n")
+            self.popen.stdin.close()
         except BrokenPipeError:  # it died while importing: its exit becomes the cell's row
             pass
 
+    def poll(self) -> int | None:
+        """The exit status (negative: the signal that ended it), ``None`` while it runs or
+        waits for a cell."""
+        if self.fork is not None:
+            return None if self.fork.is_alive() else self.fork.exitcode
+        return self.popen.poll() if self.popen is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL the process and wait for it."""
+        if self.fork is not None:
+            self.fork.kill()
+            self.fork.join()
+        elif self.popen is not None:
+            self.popen.kill()
+            self.popen.wait()
+
     def stop(self) -> None:
         """End the process (if it still runs) and delete its folder."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        if self.process.stdin and not self.process.stdin.closed:
-            self.process.stdin.close()
+        if self.poll() is None:
+            self.kill()
+        if self.popen is not None:
+            self.popen.wait()
+            if self.popen.stdin and not self.popen.stdin.closed:
+                self.popen.stdin.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -117,10 +150,6 @@ class _Busy:
     worker: _Process
     started: float = field(default_factory=time.monotonic)
     beat: float = field(default_factory=time.monotonic)
-
-    @property
-    def process(self) -> subprocess.Popen:
-        return self.worker.process
 
     @property
     def folder(self) -> Path:
@@ -228,21 +257,20 @@ class Pool:
         another backend), then start the slot's next ready process."""
         backend = cell.spec.get("backend") or self.settings.backend
         worker = self.ready.pop(slot.index, None)
-        if worker is not None and (worker.backend != backend or worker.process.poll() is not None):
+        if worker is not None and (worker.backend != backend or worker.poll() is not None):
             worker.stop()
             worker = None
-        worker = worker or _Process.spawn(slot, backend)
+        worker = worker or _Process(slot, backend)
         worker.give(cell)
         self.busy.append(_Busy(slot, cell, worker))
-        self.ready[slot.index] = _Process.spawn(slot, backend)
+        self.ready[slot.index] = _Process(slot, backend)
 
     def _tend(self, busy: _Busy) -> None:
         """Finish an exited worker, kill an overdue one, renew a lease that is due."""
-        code = busy.process.poll()
+        code = busy.worker.poll()
         elapsed = time.monotonic() - busy.started
         if code is None and self.settings.timeout_s and elapsed > self.settings.timeout_s:
-            busy.process.kill()
-            busy.process.wait()
+            busy.worker.kill()
             self._finish(busy, failed_record(
                 busy.cell, f"Timeout: the run passed --timeout-per-run "
                            f"{self.settings.timeout_s:g} s; its worker was killed",
@@ -252,8 +280,7 @@ class Pool:
         elif time.monotonic() - busy.beat > self.settings.lease_s / 4:
             busy.beat = time.monotonic()
             if not self.store.heartbeat(busy.cell, self.worker, self.settings.lease_s):
-                busy.process.kill()
-                busy.process.wait()
+                busy.worker.kill()
                 self._drop(busy)
                 self.console.print(f"[yellow]{busy.cell.label()}: lease lost (another worker "
                                    "took the cell over); this worker stopped it[/]")
