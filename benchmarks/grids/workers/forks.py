@@ -16,6 +16,7 @@ that uses it) and other platforms get a process started from scratch, as before.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import sys
@@ -27,6 +28,9 @@ from benchmarks.grids.workers.slots import Slot
 
 #: what the template imports before it forks: everything a cell needs
 PRELOAD = ["benchmarks.grids.workers.child", "benchmarks.cell.harness", "benchmarks.data"]
+
+#: the function a forked worker runs, named as ``python -m`` names the spawned worker's module
+WORKER = ("benchmarks.grids.workers.child", "forked")
 
 #: the environment the fork server was started with, once it is
 _served: dict[str, str] | None = None
@@ -105,3 +109,8 @@ def start(process: BaseProcess) -> None:
         process.start()
     finally:
         spawn.get_preparation_data = prepare
+
+
+def call(module: str, function: str, *args: object) -> None:
+    """Run ``module.function(*args)``: the target of a forked worker (:data:`WORKER`)."""
+    getattr(importlib.import_module(module), function)(*args)

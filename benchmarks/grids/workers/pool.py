@@ -100,12 +100,10 @@ class _Process:
         job, result = self.folder / "job.json", self.folder / "result.json"
         job.write_text(json.dumps({"cell": asdict(cell)}))
         if self.popen is None:
-            from benchmarks.grids.workers.child import forked
-
             ctx = forks.context(self.slot, self.backend)
-            self.fork = ctx.Process(target=forked, daemon=True, name=f"seqzoo-{cell.label()}",
-                                    args=(str(job), str(result), str(self.folder / "log"),
-                                          self.slot.environment()))
+            self.fork = ctx.Process(target=forks.call, daemon=True, name=f"seqzoo-{cell.label()}",
+                                    args=(*forks.WORKER, str(job), str(result),
+                                          str(self.folder / "log"), self.slot.environment()))
             forks.start(self.fork)
             return
         try:
