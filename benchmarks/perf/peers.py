@@ -58,15 +58,22 @@ class Shape:
         return width_hparams(model, self.width)
 
 
+#: the order of the shapes in tables and messages (the quick suite runs its costliest first)
+FAMILY_ORDER = ("sentiment", "speech", "forecasting")
+
+
 def shapes() -> dict[str, Shape]:
-    """The quick suite's dataset of each task family (its batch size), and the large shape."""
+    """The quick suite's dataset of each task family (its batch size), in
+    :data:`FAMILY_ORDER`, and the large shape."""
     from benchmarks.data import dataset_class
     from benchmarks.grids.suites import get_suite
 
     found = {dataset_class(name).family: Shape(dataset_class(name).family, name,
                                                budget.batch_size)
              for name, budget in get_suite("quick").datasets.items()}
-    return {**found, "large": Shape("large", LARGE, 128, steps=100, width=512)}
+    ordered = sorted(found.items(), key=lambda item: FAMILY_ORDER.index(item[0])
+                     if item[0] in FAMILY_ORDER else len(FAMILY_ORDER))
+    return {**dict(ordered), "large": Shape("large", LARGE, 128, steps=100, width=512)}
 
 
 def load_arrays(shape: Shape, samples: int) -> tuple[Any, np.ndarray, np.ndarray]:
