@@ -12,12 +12,18 @@ timed epochs of ``--batches`` steps after two warm-up steps, and the child's pea
 memory. ``--write`` records, per family with several forms, the form with the best
 geometric-mean speed over the lengths in ``zoo/fast_settings.json`` for this backend and
 device, which ``scan="auto"`` (the default) then runs.
+
+``--floor`` adds one more row per linear-scan family: the model with its scan replaced by
+``h_t = b_t`` (no recurrence), in the doubling form's code path. That is not a model; it is
+the cost of everything around the scan, so it bounds what any scan form can buy: no form
+trains faster, or peaks lower, than the floor.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import math
 import os
@@ -25,11 +31,17 @@ import resource
 import statistics
 import subprocess
 import sys
+from types import ModuleType
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SCAN_MODELS = ("mingru", "minlstm", "mamba", "lru", "hawk", "mlstm")
+#: the families whose recurrence is :func:`zoo.scan.linear_scan`, and the modules calling it
+LINEAR_SCAN_MODULES = {"mingru": "zoo.linear_rnn", "minlstm": "zoo.linear_rnn",
+                       "mamba": "zoo.linear_rnn", "lru": "zoo.gated", "hawk": "zoo.gated"}
+#: the ``--floor`` row's name in the form column
+FLOOR = "floor"
 OTHER_MODELS = ("s4d", "slstm", "lstm")
 
 
@@ -41,6 +53,9 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     import zoo
     from benchmarks.perf.modern import _epoch_seconds, long_windows
 
+    if job["form"] == FLOOR:
+        _remove_scan(job["model"])
+        job = {**job, "form": "doubling"}
     batch, batches = job["batch"], job["batches"]
     x, y = long_windows(job["steps"], batch * batches)
     task = zoo.TaskSpec("forecasting", "features", seq_len=job["steps"],
@@ -55,6 +70,16 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "kernel": zoo.kernel_summary(model, device="cpu"),
             "xla": bool(model.jit_compile)}
+
+
+def scan_module(model: str) -> ModuleType:
+    """The module whose ``linear_scan`` the mixer of ``model`` calls."""
+    return importlib.import_module(LINEAR_SCAN_MODULES[model])
+
+
+def _remove_scan(model: str) -> None:
+    """Replace the scan that ``model``'s mixer calls by ``h_t = b_t``, in this process only."""
+    scan_module(model).linear_scan = lambda a, b, initial=None, form="doubling": b
 
 
 def _forms(model: str) -> tuple[str, ...]:
@@ -96,10 +121,11 @@ def _write(results: dict[str, dict[int, dict[str, dict[str, Any]]]]) -> None:
             "form": max(speed, key=speed.get), "measured": datetime.date.today().isoformat(),
             "on": cpu_name(),
             "samples_per_s": {str(t): {f: round(v["samples_per_s"], 1)
-                                       for f, v in by_length[t].items() if "samples_per_s" in v}
+                                       for f, v in by_length[t].items()
+                                       if "samples_per_s" in v and f != FLOOR}
                               for t in by_length},
             "peak_mib": {str(t): {f: round(v["peak_mib"]) for f, v in by_length[t].items()
-                                  if "peak_mib" in v} for t in by_length}}
+                                  if "peak_mib" in v and f != FLOOR} for t in by_length}}
     TABLE_PATH.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     print(f"wrote {TABLE_PATH}")
 
@@ -114,6 +140,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=4, help="training steps per timed epoch")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per form")
     parser.add_argument("--write", action="store_true", help="update zoo/fast_settings.json")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time each linear-scan family with its scan removed (h = b): "
+                             "the bound on what any scan form can buy")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -132,6 +161,8 @@ def main() -> None:
     for steps in (int(t) for t in args.lengths.split(",")):
         for model in args.models.split(","):
             forms = _forms(model) or ("-",)
+            if args.floor and model in LINEAR_SCAN_MODULES:
+                forms = (*forms, FLOOR)
             for form in forms:
                 job = {"model": model, "form": form, "steps": steps, "batch": args.batch,
                        "batches": args.batches, "repeats": args.repeats}

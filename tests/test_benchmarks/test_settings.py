@@ -15,6 +15,7 @@ import zoo
 from benchmarks.cell.harness import Budget, run_key
 from benchmarks.cell.settings import PRECISIONS, RunSettings, prepare, reset_precision
 from benchmarks.cli import main
+from benchmarks.perf import scans
 from results.store import Store
 
 
@@ -221,3 +222,43 @@ def test_jit_and_execution_measurements_keep_each_others_entries(tmp_path, monke
     entry = json.loads(path.read_text())[keras.backend.backend()]["cpu"]["gru"]
     assert entry["jit_compile"] is False and entry["samples"] == 32
     assert entry["execution"]["steps_per_execution"] == 4 and entry["execution"]["samples"] == 64
+
+
+@pytest.mark.parametrize("name", sorted(scans.LINEAR_SCAN_MODULES))
+def test_the_scan_floor_removes_the_scan_each_family_runs(name: str, monkeypatch) -> None:
+    """``benchmarks.perf.scans --floor`` replaces ``linear_scan`` where each family's mixer
+    looks it up: the model then calls the replacement, and its output changes."""
+    task = TINY_TASKS["frames->classes"]
+    x, _ = tiny_batch(task, n=4)
+    keras.utils.set_random_seed(0)
+    model = zoo.create_model(name, task, scan="doubling")
+    model(x)
+    before = keras.ops.convert_to_numpy(model(x))
+    calls = []
+
+    def no_recurrence(a, b, initial=None, form="doubling"):
+        calls.append(form)
+        return b
+
+    monkeypatch.setattr(scans.scan_module(name), "linear_scan", no_recurrence)
+    after = keras.ops.convert_to_numpy(model(x))
+    assert calls and not np.allclose(before, after)
+
+
+def test_the_scan_floor_is_never_written_to_the_measured_table(tmp_path, monkeypatch) -> None:
+    import zoo.fast
+
+    monkeypatch.setattr(zoo.fast, "TABLE_PATH", tmp_path / "fast.json")
+    zoo.fast.measured_table.cache_clear()
+    figures = {"doubling": {"samples_per_s": 10.0, "peak_mib": 900},
+               "sequential": {"samples_per_s": 8.0, "peak_mib": 800},
+               "chunked": {"samples_per_s": 9.0, "peak_mib": 850},
+               scans.FLOOR: {"samples_per_s": 30.0, "peak_mib": 700}}
+    try:
+        scans._write({"mamba": {128: figures}})
+        entry = json.loads((tmp_path / "fast.json").read_text())["tensorflow"]["cpu"]["mamba"]
+    finally:
+        zoo.fast.measured_table.cache_clear()
+    assert entry["scan"]["form"] == "doubling"
+    assert scans.FLOOR not in entry["scan"]["samples_per_s"]["128"]
+    assert scans.FLOOR not in entry["scan"]["peak_mib"]["128"]
