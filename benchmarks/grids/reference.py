@@ -13,7 +13,12 @@ written: :func:`model_files` are the zoo modules the model's registering module 
 transitively (the model's own family and the shared layers, registry and task code it builds
 on), and :func:`stale_runs` compares them between the row's ``git_revision`` and the working
 tree with ``git diff``. A row from a modified checkout (``-dirty``), from no checkout, or from a
-revision this repository does not hold cannot be checked and counts as stale.
+revision this repository does not hold cannot be checked and counts as stale. A row is stale
+too when the measured execution settings it ran with changed (:func:`settings_changed`): the
+choices of ``zoo/fast_settings.json`` for its model on its backend and device (XLA on or off
+and its break-even, steps per execution, the scan form of every mixer kind the model's code
+names), compared between the row's revision and the working tree. A re-measurement that
+keeps every choice changes nothing a row ran, so it reruns nothing.
 """
 
 from __future__ import annotations
@@ -169,6 +174,58 @@ def model_files(model: str, root: Path = ROOT) -> tuple[str, ...]:
     return tuple(sorted(files))
 
 
+SETTINGS_FILE = "zoo/fast_settings.json"
+
+
+def _scan_kinds(path: Path) -> set[str]:
+    """The mixer kinds named in ``scan_form("kind", ...)`` calls of the module at ``path``."""
+    return {node.args[0].value for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "scan_form"
+            and node.args and isinstance(node.args[0], ast.Constant)}
+
+
+@functools.cache
+def setting_keys(model: str, root: Path = ROOT) -> tuple[str, ...]:
+    """The entries of the measured settings table that ``model`` may read: its own (XLA,
+    steps per execution) and the scan kind of every mixer its code names (a model whose
+    files name a kind it does not build only reruns more often, never less)."""
+    kinds = set().union(*(_scan_kinds(root / f) for f in model_files(model, root)))
+    return tuple(sorted(kinds | {model}))
+
+
+def _choices(entry: dict[str, Any]) -> dict[str, Any]:
+    """What a run takes from one entry of the table: the choices, not the figures behind
+    them."""
+    return {"jit_compile": entry.get("jit_compile"),
+            "breakeven_samples": entry.get("breakeven_samples"),
+            "steps_per_execution": entry.get("execution", {}).get("steps_per_execution"),
+            "scan": entry.get("scan", {}).get("form")}
+
+
+@functools.cache
+def _settings_at(revision: str | None, root: Path) -> dict[str, Any]:
+    """The measured settings table at ``revision`` (``None``: the working tree); empty where
+    that revision has none."""
+    if revision is None:
+        path = root / SETTINGS_FILE
+        return json.loads(path.read_text()) if path.exists() else {}
+    shown = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{SETTINGS_FILE}"],
+                           capture_output=True, text=True)
+    return json.loads(shown.stdout) if shown.returncode == 0 else {}
+
+
+def settings_changed(model: str, revision: str, backend: str, device: str,
+                     root: Path = ROOT) -> str | None:
+    """Why a row of ``model`` written at ``revision`` on ``backend`` and ``device`` ran with
+    other measured settings than the working tree's would choose; ``None`` if the same."""
+    then, now = (_settings_at(r, root).get(backend, {}).get(device, {}) for r in (revision, None))
+    for key in setting_keys(model, root):
+        if _choices(then.get(key, {})) != _choices(now.get(key, {})):
+            return (f"its measured settings ({key} on {backend} {device}, {SETTINGS_FILE}) "
+                    f"changed since {revision}")
+    return None
+
+
 def _changed(revision: Any, files: tuple[str, ...], root: Path) -> str | None:
     """Why a row of ``revision`` is stale for ``files``, or ``None`` if it is current."""
     if not isinstance(revision, str) or not revision:
@@ -185,14 +242,15 @@ def _changed(revision: Any, files: tuple[str, ...], root: Path) -> str | None:
 
 
 def stale_runs(runs: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
-    """The model rows of ``runs`` whose model's code differs from the working tree's, with a
-    ``reason`` column. Baselines (no zoo code) are never stale; models that are no longer
-    registered are."""
+    """The model rows of ``runs`` whose model's code (or measured settings, where a row names
+    its backend and device) differs from the working tree's, with a ``reason`` column.
+    Baselines (no zoo code) are never stale; models that are no longer registered are."""
     rows = runs[~runs["is_baseline"].astype(bool)]
-    reasons: dict[tuple[str, Any], str | None] = {}
+    reasons: dict[tuple[Any, ...], str | None] = {}
     out = []
     for row in rows.itertuples():
-        key = (row.model, row.git_revision)
+        place = (getattr(row, "backend", None), getattr(row, "device", None))
+        key = (row.model, row.git_revision, *place)
         if key not in reasons:
             try:
                 files = model_files(row.model, root)
@@ -200,6 +258,8 @@ def stale_runs(runs: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
                 reasons[key] = "the model is no longer registered"
             else:
                 reasons[key] = _changed(row.git_revision, files, root)
+                if reasons[key] is None and None not in place:
+                    reasons[key] = settings_changed(row.model, row.git_revision, *place, root)
         if reasons[key]:
             out.append({"id": row.id, "model": row.model, "suite": row.suite,
                         "reason": reasons[key]})

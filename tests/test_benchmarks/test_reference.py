@@ -72,7 +72,8 @@ def _row(model: str, revision: str | None, **extra: object) -> dict:
             "git_revision": revision, "is_baseline": False, **extra}
 
 
-def test_rows_are_stale_when_their_model_s_code_changed(tmp_path) -> None:
+def _zoo_repo(tmp_path: Path) -> tuple[Path, str]:
+    """A git repository holding a copy of ``zoo/``, committed once: its path and revision."""
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "zoo", repo / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
 
@@ -83,7 +84,22 @@ def test_rows_are_stale_when_their_model_s_code_changed(tmp_path) -> None:
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "zoo")
-    head = git("rev-parse", "--short=12", "HEAD")
+    return repo, git("rev-parse", "--short=12", "HEAD")
+
+
+def _stale(runs: pd.DataFrame, repo: Path) -> dict[int, str]:
+    caches = (model_files, reference.setting_keys, reference._settings_at)
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        return stale_runs(runs, repo).set_index("id")["reason"].to_dict()
+    finally:
+        for cache in caches:
+            cache.cache_clear()
+
+
+def test_rows_are_stale_when_their_model_s_code_changed(tmp_path) -> None:
+    repo, head = _zoo_repo(tmp_path)
     modern = repo / "zoo" / "models" / "modern.py"
     modern.write_text(modern.read_text() + "\n# changed\n")
     runs = pd.DataFrame([
@@ -92,16 +108,40 @@ def test_rows_are_stale_when_their_model_s_code_changed(tmp_path) -> None:
         {**_row("gru", "0123456789ab"), "id": 5},
         {**_row("majority", None), "id": 6, "is_baseline": True},
         {**_row("gone", head), "id": 7}])
-    model_files.cache_clear()
-    try:
-        stale = stale_runs(runs, repo).set_index("id")["reason"].to_dict()
-    finally:
-        model_files.cache_clear()
+    stale = _stale(runs, repo)
     assert 1 not in stale and 6 not in stale  # rnn's files did not change; baselines never
     assert stale[2] == f"its code changed since {head}"
     assert "modified checkout" in stale[3] and stale[4] == "no code revision recorded"
     assert stale[5] == "revision 0123456789ab is not in this repository"
     assert stale[7] == "the model is no longer registered"
+
+
+def test_rows_are_stale_when_a_measured_choice_they_ran_with_changed(tmp_path) -> None:
+    import json
+
+    repo, head = _zoo_repo(tmp_path)
+    table_path = repo / reference.SETTINGS_FILE
+    table = json.loads(table_path.read_text())
+    mamba = table["tensorflow"]["cpu"]["mamba"]
+    runs = pd.DataFrame([
+        {**_row("mamba", head, backend="tensorflow", device="cpu"), "id": 1},
+        {**_row("mamba", head, backend="jax", device="cpu"), "id": 2},
+        {**_row("lstm", head, backend="tensorflow", device="cpu"), "id": 3},
+        {**_row("s4d", head, backend="tensorflow", device="cpu"), "id": 4}])
+    # measured again, the same choices: the figures changed, nothing a row ran did
+    mamba["scan"]["samples_per_s"] = {"128": {"doubling": 1.0}}
+    mamba["scan"]["measured"] = "2099-01-01"
+    table_path.write_text(json.dumps(table))
+    assert _stale(runs, repo) == {}
+    others = [form for form in ("doubling", "sequential") if form != mamba["scan"]["form"]]
+    mamba["scan"]["form"] = others[0]
+    table_path.write_text(json.dumps(table))
+    stale = _stale(runs, repo)
+    assert stale[1] == (f"its measured settings (mamba on tensorflow cpu, "
+                        f"zoo/fast_settings.json) changed since {head}")
+    assert 2 not in stale and 3 not in stale  # another backend's table; lstm reads no scan
+    assert 4 in stale  # s4d's module names Mamba's scan kind: it reruns with it
+    assert reference.setting_keys("lstm", repo) == ("lstm",)
 
 
 def test_the_ledger_adds_up_each_part_over_invocations(tmp_path) -> None:
