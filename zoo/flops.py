@@ -4,7 +4,8 @@ Counts multiply-adds as 2 FLOPs over the matrix products that dominate cost: gat
 projections of RNN/LSTM/GRU cells; the Q/K/V/output projections, score and context products
 and feed-forward layers of transformer blocks; and, for the linear-recurrent blocks, their
 projections, MLP, causal convolution, and the scan's multiply-add per state element and step
-(the mLSTM's parallel form adds its two T x T products; S4D runs as an FFT convolution:
+(the mLSTM's parallel form adds its two T x T products, its chunkwise form two T x Q products
+and the reads and writes of its (d x d) memory per chunk; S4D runs as an FFT convolution:
 ~2.5 n log2 n FLOPs per real FFT of length n, forward and inverse, plus the complex products;
 its kernel is built once per batch and not counted).
 Embeddings, norms, activations and heads are excluded; the figure is for comparing how cost
@@ -21,7 +22,7 @@ from zoo.block import LinearRNNBlock
 from zoo.gated import LRU, RGLRU
 from zoo.layers import TransformerBlock
 from zoo.linear_rnn import S4D, Mamba, MinRNN, fft_size
-from zoo.xlstm import MLSTM, SLSTM
+from zoo.xlstm import CHUNK, MLSTM, SLSTM
 
 _GATES = {keras.layers.SimpleRNN: 1, keras.layers.LSTM: 4, keras.layers.GRU: 3}
 
@@ -67,6 +68,10 @@ def _gated_flops(mixer: object, width: int, steps: int) -> int:
     inner = mixer.out_scale.shape[0]
     per_step = (width * 2 * inner + mixer.d_conv * inner + 3 * inner * mixer.qkv_block
                 + 3 * inner * 2 * mixer.heads + inner * width)
+    if mixer.form == "chunkwise":  # T x Q products in chunks; C read and written per chunk
+        padded = -(-steps // CHUNK) * CHUNK
+        size = inner // mixer.heads
+        return 2 * steps * per_step + 4 * padded * CHUNK * inner + 4 * padded * size * inner
     return 2 * steps * per_step + 4 * steps * steps * inner  # q k^T and weights @ v: T x T
 
 

@@ -20,7 +20,7 @@ from zoo.block import KINDS, LinearRNNBlock
 from zoo.flops import forward_flops
 from zoo.scan import FORMS, linear_scan
 from zoo.streaming import Streamer
-from zoo.xlstm import MLSTM_FORMS
+from zoo.xlstm import CHUNK, MLSTM_FORMS
 
 #: every model id built of mixer blocks (registry-generated: a new mixer family joins)
 LINEAR = [name for name in zoo.list_models()
@@ -162,17 +162,22 @@ def test_streamer_refuses_a_model_without_a_streaming_mode() -> None:
 
 @pytest.mark.parametrize("name", LINEAR)
 def test_flops_are_counted_and_grow_as_the_algorithm_does(name) -> None:
-    def flops(steps: int) -> int:
+    def flops(steps: int, **hparams: str) -> int:
         task = zoo.TaskSpec("forecasting", "features", seq_len=steps, num_features=3,
                             num_outputs=2)
-        return forward_flops(zoo.build_model(name, task), steps)
+        return forward_flops(zoo.build_model(name, task, **hparams), steps)
 
     assert flops(16) > 0
     if name == "s4d":  # FFT convolution: T log T
         assert 2 * flops(16) < flops(32) < 2.5 * flops(16)
-    elif name in ("mlstm", "xlstm"):  # the parallel form's T x T products
-        assert 2 * flops(16) < flops(32) and flops(64) - 2 * flops(32) > 2 * (
-            flops(32) - 2 * flops(16))
+    elif name in ("mlstm", "xlstm"):  # the parallel form's T x T products; chunkwise: linear
+        assert 2 * flops(16, scan="parallel") < flops(32, scan="parallel")
+        assert flops(64, scan="parallel") - 2 * flops(32, scan="parallel") > 2 * (
+            flops(32, scan="parallel") - 2 * flops(16, scan="parallel"))
+        whole = 2 * CHUNK  # whole chunks: no padding
+        assert flops(2 * whole, scan="chunkwise") == 2 * flops(whole, scan="chunkwise")
+        assert flops(4 * whole, scan="chunkwise") < flops(4 * whole, scan="parallel")
+        assert flops(CHUNK - 8, scan="chunkwise") < flops(CHUNK, scan="chunkwise")
     else:  # scans and loops: linear
         assert flops(32) == 2 * flops(16)
 
