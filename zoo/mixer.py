@@ -102,14 +102,24 @@ def headwise(layer: keras.layers.Layer, name: str, heads: int, width: int,
     return kernel, offset
 
 
+def block_diagonal(kernel: Any) -> Any:
+    """The ``(H * i, H * j)`` matrix whose diagonal blocks are ``kernel``'s ``(H, i, j)``.
+
+    A product with it is one matrix product, as fast as a dense layer's; the blocks'
+    ``einsum`` over a heads axis, which it replaces, took twice as long on TensorFlow's CPU
+    kernels (its transposes and their gradients). The zeros off the blocks add exact zeros.
+    """
+    heads, rows, cols = kernel.shape
+    eye = ops.eye(heads, dtype=kernel.dtype)
+    return ops.reshape(ops.einsum("hij,hg->higj", kernel, eye), (heads * rows, heads * cols))
+
+
 def apply_headwise(x: Any, kernel: Any, offset: Any = None) -> Any:
     """``x`` of ``(..., H * w)`` through the block-diagonal ``kernel`` (and bias)."""
-    heads, size = kernel.shape[0], kernel.shape[1]
-    split = ops.reshape(x, (*ops.shape(x)[:-1], heads, size))
-    y = ops.einsum("...hi,hij->...hj", split, kernel)
+    y = ops.matmul(x, block_diagonal(kernel))
     if offset is not None:
-        y = y + offset
-    return ops.reshape(y, ops.shape(x))
+        y = y + ops.reshape(offset, (-1,))
+    return y
 
 
 def head_norm(x: Any, heads: int, scale: Any, eps: float = 1e-5) -> Any:

@@ -40,7 +40,15 @@ import numpy as np
 from keras import ops
 
 from zoo.loop import scan_outputs
-from zoo.mixer import CausalConv, Mixer, apply_headwise, head_norm, headwise, scan_form
+from zoo.mixer import (
+    CausalConv,
+    Mixer,
+    apply_headwise,
+    block_diagonal,
+    head_norm,
+    headwise,
+    scan_form,
+)
 
 EPS = 1e-6
 #: the sLSTM's stabiliser before the first step: its first step takes m = i~
@@ -276,13 +284,15 @@ class SLSTM(Mixer):
         return tuple(apply_headwise(s, *w) + self.bias[g]
                      for g, (s, w) in enumerate(zip(sources, self.gates, strict=True)))
 
-    def _cell(self, state: tuple[Any, ...], inputs: tuple[Any, ...]) -> tuple[Any, ...]:
-        """One sLSTM step: state ``(y, c, n, m)`` and the four input parts -> new state."""
+    def _cell(self, state: tuple[Any, ...], inputs: tuple[Any, ...], recurrent: Any
+              ) -> tuple[Any, ...]:
+        """One sLSTM step: state ``(y, c, n, m)``, the four input parts and the recurrent
+        weights as one block-diagonal ``(D, 4D)`` matrix (:func:`block_diagonal`, built once
+        outside the loop) -> new state."""
         y, c, n, m = state
         heads, size = self.heads, self.recurrent.shape[1]
-        recurrent = ops.einsum("bhi,hij->bhj", ops.reshape(y, (-1, heads, size)),
-                               self.recurrent)  # (B, H, 4d)
-        parts = ops.split(recurrent, 4, axis=-1)
+        mixed = ops.reshape(ops.matmul(y, recurrent), (-1, heads, 4 * size))  # (B, H, 4d)
+        parts = ops.split(mixed, 4, axis=-1)
         i_raw, f_raw, z_raw, o_raw = (w + ops.reshape(r, ops.shape(w))
                                       for w, r in zip(inputs, parts, strict=True))
         log_f = ops.log_sigmoid(f_raw) + m
@@ -294,9 +304,10 @@ class SLSTM(Mixer):
 
     def call(self, x: Any) -> Any:
         inputs = self._inputs(x, ops.silu(self.conv(x)))
+        recurrent = block_diagonal(self.recurrent)
 
         def step(state: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, Any]:
-            new = self._cell(state, xs)
+            new = self._cell(state, xs, recurrent)
             return new, new[0]
 
         zeros = ops.zeros_like(inputs[0][:, 0])
@@ -310,7 +321,8 @@ class SLSTM(Mixer):
 
     def step(self, x: Any, state: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
         conv, window = self.conv.step(x, state[0])
-        new = self._cell(state[1:], self._inputs(x, ops.silu(conv)))
+        new = self._cell(state[1:], self._inputs(x, ops.silu(conv)),
+                         block_diagonal(self.recurrent))
         return head_norm(new[0], self.heads, self.out_scale), (window, *new)
 
     def get_config(self) -> dict[str, Any]:
