@@ -19,6 +19,7 @@ from keras import ops
 
 from zoo.checks import one_of
 from zoo.scan import FORMS
+from zoo.timeaxis import shift
 
 
 def dense(units: int, name: str, bias: bool = True) -> keras.layers.Dense:
@@ -77,9 +78,11 @@ class CausalConv:
                                   initializer=bias_initializer)
 
     def __call__(self, x: Any) -> Any:
-        steps = x.shape[1]
-        padded = ops.pad(x, [(0, 0), (self.width - 1, 0), (0, 0)])
-        return sum(padded[:, k:k + steps] * self.w[k] for k in range(self.width)) + self.b
+        steps, last = x.shape[1], self.width - 1
+        out = x * self.w[last] + self.b
+        for lag in range(1, min(self.width, steps)):  # x_{t - lag}: x moved ``lag`` steps later
+            out = out + shift(x, lag) * self.w[last - lag]
+        return out
 
     def initial_state(self, batch: int) -> Any:
         """The last ``K - 1`` inputs before the first step (zeros)."""

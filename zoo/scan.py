@@ -27,6 +27,7 @@ from typing import Any
 from keras import ops
 
 from zoo.loop import scan_outputs
+from zoo.timeaxis import head, shift
 
 #: a term of the scan: one real tensor, or a (real, imaginary) pair
 Term = Any
@@ -48,10 +49,12 @@ def _map(fn: Callable[[Any], Any], term: Sequence[Any]) -> tuple[Any, ...]:
 
 
 def _pairs(x: Any) -> tuple[Any, Any]:
-    """Even and odd time steps of ``(B, T, ...)`` with T even: two ``(B, T/2, ...)``."""
+    """Even and odd time steps of ``(B, T, ...)`` with T even: two ``(B, T/2, ...)`` (split,
+    not sliced: see :mod:`zoo.timeaxis`)."""
     shape = x.shape
     folded = ops.reshape(x, (-1, shape[1] // 2, 2, *shape[2:]))
-    return folded[:, :, 0], folded[:, :, 1]
+    even, odd = ops.split(folded, 2, axis=2)
+    return ops.squeeze(even, 2), ops.squeeze(odd, 2)
 
 
 def _interleave(even: Any, odd: Any) -> Any:
@@ -69,8 +72,7 @@ def _scan(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
     # h at odd steps: the scan of the pairs (a_odd a_even, a_odd b_even + b_odd)
     h_odd = _scan(_mul(a_odd, a_even), _add(_mul(a_odd, b_even), b_odd))
     # h at even steps: a_even * h at the previous odd step + b_even (h_{-1} = 0)
-    previous = _map(lambda p: ops.pad(p[:, :-1], [(0, 0), (1, 0)] + [(0, 0)] * (
-        len(p.shape) - 2)), h_odd)
+    previous = _map(lambda p: shift(p, 1), h_odd)
     h_even = _add(_mul(a_even, previous), b_even)
     return tuple(_interleave(e, o) for e, o in zip(h_even, h_odd, strict=True))
 
@@ -104,7 +106,7 @@ def parallel_scan(a: Term, b: Term, initial: Term | None = None) -> Term:
         a_term = tuple(ops.pad(p, tail, constant_values=1.0 if i == 0 else 0.0)
                        for i, p in enumerate(a_term))
         b_term = _map(lambda p: ops.pad(p, tail), b_term)
-    h = tuple(p[:, :steps] for p in _scan(a_term, b_term))
+    h = tuple(head(p, steps) for p in _scan(a_term, b_term))
     return h if complex_ else h[0]
 
 
@@ -164,18 +166,23 @@ def chunked_scan(a: Term, b: Term, initial: Term | None = None, chunk: int = 32)
     a_chunks = _map(fold, a_term)
     local = _map(unfold, _scan(a_chunks, _map(fold, b_term)))
     # the running product of the decays: the same scan with b = (a_1, 0, 0, ...)
+    first_only = [(0, 0), (0, size - 1)] + [(0, 0)] * len(rest)
     products = _map(unfold, _scan(a_chunks, tuple(
-        ops.concatenate([p[:, :1], ops.zeros_like(p[:, 1:])], axis=1) for p in a_chunks)))
-    ends = sequential_scan(_map(lambda p: p[:, :, -1], products),
-                           _map(lambda p: p[:, :, -1], local),
+        ops.pad(head(p, 1), first_only) for p in a_chunks)))
+    ends = sequential_scan(_map(_last_step, products), _map(_last_step, local),
                            None if initial is None else tuple(initial) if complex_ else (initial,))
     first = (tuple(initial) if complex_ else (initial,)) if initial is not None else tuple(
         ops.zeros_like(p[:, 0]) for p in ends)
-    before = tuple(ops.concatenate([ops.expand_dims(f, 1), e[:, :-1]], axis=1)
+    before = tuple(ops.concatenate([ops.expand_dims(f, 1), head(e, chunks - 1)], axis=1)
                    for f, e in zip(first, ends, strict=True))
     h = _add(local, _mul(products, _map(lambda p: ops.expand_dims(p, 2), before)))
-    h = tuple(ops.reshape(p, (-1, chunks * size, *rest))[:, :steps] for p in h)
+    h = tuple(head(ops.reshape(p, (-1, chunks * size, *rest)), steps) for p in h)
     return h if complex_ else h[0]
+
+
+def _last_step(x: Any) -> Any:
+    """``(B, C, Q, ...)`` -> ``(B, C, ...)``: each chunk's last step (split, not sliced)."""
+    return ops.squeeze(ops.split(x, [x.shape[2] - 1], axis=2)[1], 2)
 
 
 #: the forms of :func:`linear_scan`
