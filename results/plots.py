@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import Any
 
 import matplotlib
@@ -43,6 +44,11 @@ def pareto_front(points: list[tuple[float, float]], higher: bool) -> list[int]:
             if not any(better_or_equal(q, p) and q != p for q in points)]
 
 
+def _half_width(ci95: float | None) -> float:
+    """A 95% interval's half-width to draw: none (one seed so far, or no figure) is 0."""
+    return 0.0 if ci95 is None or math.isnan(ci95) else float(ci95)
+
+
 def scatter_png(board: Board) -> str:
     """Base64 PNG: mean quality with 95% CI bars and per-seed points vs train samples/s.
 
@@ -59,12 +65,13 @@ def scatter_png(board: Board) -> str:
         x, y = e["train_samples_per_s"], e[f"{metric}_mean"]
         seeds = board.seeds.get(e["model"], [])
         ax.scatter([x] * len(seeds), seeds, s=10, color="0.6", zorder=1)
-        ax.errorbar(x, y, yerr=e[f"{metric}_ci95"] or 0, fmt="o",
+        ax.errorbar(x, y, yerr=_half_width(e[f"{metric}_ci95"]), fmt="o",
                     color="tab:red" if i in front else "tab:blue", capsize=3, zorder=2)
         ax.annotate(e["model"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
     values = [v for e in entries.to_dict("records") for v in
-              (e[f"{metric}_mean"] - (e[f"{metric}_ci95"] or 0),
-               e[f"{metric}_mean"] + (e[f"{metric}_ci95"] or 0), *board.seeds.get(e["model"], []))]
+              (e[f"{metric}_mean"] - _half_width(e[f"{metric}_ci95"]),
+               e[f"{metric}_mean"] + _half_width(e[f"{metric}_ci95"]),
+               *board.seeds.get(e["model"], []))]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (high - low) * 0.15 or 0.01
     off_scale = []

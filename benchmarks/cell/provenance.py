@@ -8,6 +8,11 @@ import platform
 import subprocess
 from pathlib import Path
 
+#: the seqzoo checkout (or installed source tree)
+ROOT = Path(__file__).resolve().parents[2]
+#: git pathspecs of the code a run's results depend on
+CODE = ("zoo", "benchmarks", "results", "tuning", ":(exclude)results/reference")
+
 
 def seqzoo_version() -> str:
     """The installed seqzoo's version, or the source tree's (``setup.cfg``) where seqzoo runs
@@ -38,16 +43,17 @@ def versions() -> dict[str, str]:
 
 
 @functools.cache
-def git_revision() -> str | None:
-    """The seqzoo checkout's commit (with ``-dirty`` if modified), or ``None`` outside git."""
-    root = Path(__file__).resolve().parents[2]
+def git_revision(root: Path = ROOT) -> str | None:
+    """The commit of the seqzoo checkout at ``root``, with ``-dirty`` if its code is
+    modified, or ``None`` outside git. The code is the four packages, less the results the
+    reference publishes (``results/reference/``): a reference run writes its store there, which
+    must not mark its own rows as from a modified checkout."""
     try:
         rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
                              capture_output=True, text=True, timeout=5)
         if rev.returncode:
             return None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "zoo",
-                                "benchmarks", "results", "tuning"],
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", *CODE],
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return rev.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.TimeoutExpired):

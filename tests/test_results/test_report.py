@@ -122,6 +122,14 @@ def test_html_is_self_contained_and_escaped(tmp_path) -> None:
     assert "http://" not in html and "https://" not in html
 
 
+def test_a_model_with_one_seed_so_far_is_plotted_without_an_interval(tmp_path) -> None:
+    """A grid stopped early leaves a model with one seed: no interval yet, still a point."""
+    store = Store(tmp_path / "s.sqlite")
+    _fill(store, {"gru": [0.75]})
+    html = write_report(store, tmp_path / "out")[2].read_text()
+    assert html.count("src='data:image/png;base64,") == 1
+
+
 def test_empty_store_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ReportError, match="has no runs; run `seqzoo run --suite quick` first"):
         write_report(Store(tmp_path / "empty.sqlite"), tmp_path / "out")
