@@ -28,6 +28,8 @@ from results.report import SUMMARY_HEADER, provenance
 from results.tables import duration, markdown_table
 
 BOARD_COST = ("params_m", "train_samples_per_s", "peak_host_mib")
+#: a part's exit status in the ledger when Ctrl-C stopped it (the shell's 128 + SIGINT)
+INTERRUPTED = 130
 BEGIN, END = "<!-- reference results -->", "<!-- /reference results -->"
 SPECIAL = (memory.SUITE, scaling_section.SUITE, parity.SUITE, "peers")
 
@@ -192,6 +194,22 @@ def budgets_table(runs: pd.DataFrame) -> str:
     return markdown_table(["suite", "dataset", "budget", "models"], table)
 
 
+def _exit(code: int) -> str:
+    """A part's last exit status, in words where it was stopped."""
+    return f"{code} (interrupted; resumes)" if code == INTERRUPTED else str(code)
+
+
+def progress(parts: dict[str, dict[str, Any]], planned: list[str]) -> str:
+    """One sentence: which of the ``planned`` parts finished at their last invocation, and
+    which are still to run or to finish."""
+    done = [name for name in planned if parts.get(name, {}).get("returncode") == 0]
+    rest = [name for name in planned if name not in done]
+    if not rest:
+        return f"Every part finished at its last invocation ({len(done)} parts)."
+    return (f"Finished at their last invocation: {', '.join(done) or 'none yet'}. Still to "
+            f"run or to finish: {', '.join(rest)}; the command above resumes them.")
+
+
 def _time_table(parts: dict[str, dict[str, Any]], cell_seconds: dict[str, float]) -> list[str]:
     """The wall time of each part from the ledger beside the run time of its stored cells,
     and both totals."""
@@ -199,7 +217,8 @@ def _time_table(parts: dict[str, dict[str, Any]], cell_seconds: dict[str, float]
     for name in [*parts, *sorted(set(cell_seconds) - set(parts))]:
         p = parts.get(name)
         cells = duration(cell_seconds[name]) if name in cell_seconds else "-"
-        rows.append([name, duration(p["seconds"]), p["invocations"], p["returncode"], cells,
+        rows.append([name, duration(p["seconds"]), p["invocations"], _exit(p["returncode"]),
+                     cells,
                      f"`{p['command']}`"] if p else
                     [name, "not run by seqzoo reference", 0, "-", cells, "-"])
     wall = sum(p["seconds"] for p in parts.values())
@@ -211,10 +230,11 @@ def _time_table(parts: dict[str, dict[str, Any]], cell_seconds: dict[str, float]
 
 def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, Any]],
                      command: str, revision: str | None,
-                     cell_seconds: dict[str, float]) -> str:
-    """``results/reference/README.md``: the machine, the library versions, the code
-    revisions, the budgets, each part's wall time (``parts``, the ledger) and the run time
-    of its stored cells (``cell_seconds``), its command, and how to check and resume."""
+                     cell_seconds: dict[str, float], planned: list[str]) -> str:
+    """``results/reference/README.md``: which of the ``planned`` parts are finished, the
+    machine, the library versions, the code revisions, the budgets, each part's wall time
+    (``parts``, the ledger) and the run time of its stored cells (``cell_seconds``), its
+    command, and how to check and resume."""
     prov = provenance(runs, store) if len(runs) else {"versions": [], "devices": [],
                                                       "revisions": []}
     lines = ["# Reference results", "",
@@ -224,7 +244,7 @@ def reference_readme(runs: pd.DataFrame, store: Any, parts: dict[str, dict[str, 
              "with:", "", "```bash", command, "```", "",
              "Rows whose model code changed since they ran are run again; finished cells "
              "are kept. `seqzoo reference --check` re-runs three stored cells and confirms "
-             "them within the stored 95% interval.", "",
+             "them within the stored 95% interval.", "", progress(parts, planned), "",
              f"Written at code revision {revision or 'unknown'}; the rows came from "
              f"{', '.join(prov['revisions']) or 'unknown'}.", "", "## Machine and versions", "",
              markdown_table(["device", "name"], [list(d.values()) for d in prov["devices"]]),

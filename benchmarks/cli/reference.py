@@ -4,7 +4,9 @@ Each part (:mod:`benchmarks.grids.reference`) is one ``seqzoo`` command run as a
 process into the reference store, so a part that fails stops the reference with its own
 message and every part resumes from the store. Rows whose model code changed since they ran
 are deleted first, so their cells run again. Then the report, the reference's README and the
-Results section of the project README are written from the store.
+Results section of the project README are written from the store. Ctrl-C stops the running
+part once it has handed its cells back, and writes them from what is stored, the README
+naming the parts still to run; the next invocation resumes.
 
 ``--check`` re-runs a sample of the stored ``standard`` cells, chosen by ``--check-seed``, into
 a scratch store and confirms each metric lies within the 95% interval of the stored seeds.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,6 +109,7 @@ def _seqzoo(args: list[str]) -> list[str]:
 def regenerate(req: ReferenceRequest) -> int:
     """Retire stale rows, run every part not yet complete, then write the reports."""
     from benchmarks.grids.reference import Ledger, select_parts, stale_runs
+    from results.reference_doc import INTERRUPTED
     from results.store import Store
 
     store = Store(req.store)
@@ -123,13 +127,40 @@ def regenerate(req: ReferenceRequest) -> int:
         args = _part_args(req, part)
         print(f"== {part.name}: seqzoo {shlex.join(args)}", flush=True)
         start = time.perf_counter()
-        code = subprocess.run(_seqzoo(args)).returncode
+        code = run_part(_seqzoo(args))
         ledger.add(part, time.perf_counter() - start, f"seqzoo {shlex.join(args)}",
                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), code)
+        if code == INTERRUPTED:  # publish what is stored; the next invocation resumes
+            if len(store.runs()):
+                _write(req, store, ledger)
+            raise KeyboardInterrupt
         if code:
             raise ChildProcessError(f"reference part {part.name!r} exited with {code}; fix it "
                                     "and run `seqzoo reference` again (finished cells are kept)")
     return _write(req, store, ledger)
+
+
+def run_part(command: list[str], grace_s: float = 30.0) -> int:
+    """Run one part's command and return its exit status; on Ctrl-C, ``INTERRUPTED`` (130)
+    once the child has handed its cells back to the queue. A terminal's Ctrl-C reaches the
+    child too; a child still running after ``grace_s`` (only this process was interrupted)
+    is sent one, and killed after another ``grace_s``, its leases then expiring."""
+    from results.reference_doc import INTERRUPTED
+
+    child = subprocess.Popen(command)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        try:
+            child.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        return INTERRUPTED
 
 
 def dry_run(req: ReferenceRequest, chosen: list[Part]) -> int:
@@ -162,7 +193,7 @@ def _part_args(req: ReferenceRequest, part: Part) -> list[str]:
 
 def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:
     from benchmarks.cell.provenance import git_revision
-    from benchmarks.grids.reference import cell_time
+    from benchmarks.grids.reference import cell_time, parts
     from results.reference_doc import reference_readme, replace_section, results_section
     from results.report import write_report
 
@@ -172,7 +203,8 @@ def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:
     command = (f"seqzoo reference --workers {req.workers} --store {req.store} --out {req.out}")
     readme = req.out / "README.md"
     readme.write_text(reference_readme(runs, store, ledger.parts, command, git_revision(),
-                                       cell_time(runs, store.durations())))
+                                       cell_time(runs, store.durations()),
+                                       [p.name for p in parts(req.timeout_per_run)]))
     print(f"wrote {readme}")
     if req.readme.exists():
         req.readme.write_text(replace_section(req.readme.read_text(),

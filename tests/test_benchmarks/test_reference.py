@@ -3,14 +3,19 @@ a tiny reference regenerated, resumed and checked end to end."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from clean import one_line_error, seqzoo
 
+from benchmarks.cell.budget import Budget
+from benchmarks.cell.provenance import git_revision
 from benchmarks.cli import reference as cli
 from benchmarks.data import canonical_id
 from benchmarks.grids import reference
@@ -234,6 +239,84 @@ def test_bad_reference_flags_are_one_line_errors(tmp_path) -> None:
     line = one_line_error(seqzoo("reference", "--check", "--store",
                                  str(tmp_path / "none.sqlite")))
     assert "holds no reference rows; run `seqzoo reference` first" in line
+
+
+def test_writing_the_reference_store_leaves_the_checkout_clean(tmp_path) -> None:
+    """A reference run writes its store inside the checkout; its next invocation must not
+    retire the rows as from a modified checkout. Changed code still marks them."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    store = tmp_path / "results" / "reference" / "seqzoo.sqlite"
+    store.parent.mkdir(parents=True)
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "zoo" / "model.py").write_text("A = 1\n")
+    store.write_bytes(b"rows")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "code and store")
+    store.write_bytes(b"more rows")
+    revision = git_revision.__wrapped__(tmp_path)  # uncached: the tree changes below
+    assert revision is not None and not revision.endswith("-dirty")
+    (tmp_path / "zoo" / "model.py").write_text("A = 2\n")
+    assert git_revision.__wrapped__(tmp_path) == f"{revision}-dirty"
+
+
+class _InterruptedOnce(subprocess.Popen):
+    """A child process whose first plain ``wait`` raises ``KeyboardInterrupt`` in the parent,
+    as Ctrl-C sent to the parent alone would."""
+
+    def wait(self, timeout=None):
+        if timeout is None and not getattr(self, "interrupted", False):
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return super().wait(timeout)
+
+
+def test_an_interrupted_part_hands_its_work_back_before_the_reference_stops(
+        tmp_path, monkeypatch) -> None:
+    """The child was not sent the Ctrl-C: after the grace period it gets one, runs its own
+    handler (a real part releases its cells there) and the part counts as interrupted."""
+    released = tmp_path / "released"
+    child = ("import signal, sys, time\n"
+             "def stop(*_):\n"
+             f"    open({str(released)!r}, 'w').write('cells released')\n"
+             "    sys.exit(130)\n"
+             "signal.signal(signal.SIGINT, stop)\n"
+             "print('ready', flush=True)\n"
+             "time.sleep(60)\n")
+    monkeypatch.setattr(cli.subprocess, "Popen", _InterruptedOnce)
+    assert cli.run_part([sys.executable, "-c", child], grace_s=2.0) == 130
+    assert released.read_text() == "cells released"
+
+
+def test_ctrl_c_publishes_what_is_stored_and_names_the_parts_left(tmp_path,
+                                                                  monkeypatch) -> None:
+    first, second = (Part("standard", ("run", "--suite", "smoke")),
+                     Part("scale", ("scale", "--models", "rnn")))
+    monkeypatch.setattr(reference, "parts", lambda timeout: [first, second])
+    monkeypatch.setattr(cli, "run_part", lambda command: 130)
+    monkeypatch.setattr(reference, "stale_runs",  # the row stays, whatever the checkout
+                        lambda runs: pd.DataFrame(columns=["id", "model", "reason"]))
+    store_path, out = tmp_path / "ref.sqlite", tmp_path / "ref"
+    Store(store_path).add(RunRecord(model="rnn", dataset=TINY, seed=0, suite="standard",
+                                    backend="tensorflow", device="cpu", hparams_hash="h",
+                                    primary_metric="mae", mae=0.5,
+                                    budget=json.dumps(asdict(Budget(epochs=1)))))
+    req = cli.ReferenceRequest(str(store_path), out, 1, None, 900.0, tmp_path / "README.md")
+    with pytest.raises(KeyboardInterrupt):
+        cli.regenerate(req)
+    assert Ledger(out / "parts.json").parts["standard"]["returncode"] == 130
+    assert "scale" not in Ledger(out / "parts.json").parts  # the run stopped at the first
+    doc = (out / "README.md").read_text()
+    assert "| standard |" in doc and "130 (interrupted; resumes)" in doc
+    assert "Still to run or to finish: standard, scale" in doc
+    assert (out / "leaderboard.md").exists()
+    empty = cli.ReferenceRequest(str(tmp_path / "empty.sqlite"), tmp_path / "empty", 1, None,
+                                 900.0, tmp_path / "README.md")
+    with pytest.raises(KeyboardInterrupt):  # nothing stored yet: nothing to publish
+        cli.regenerate(empty)
+    assert not (tmp_path / "empty" / "leaderboard.md").exists()
 
 
 @pytest.mark.slow  # three seqzoo runs and a check: 3 minutes on 2 busy cores, 1.5 idle

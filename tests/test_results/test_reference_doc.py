@@ -16,6 +16,7 @@ from results.record import RunRecord
 from results.reference_doc import (
     check_markers,
     findings,
+    progress,
     reference_readme,
     replace_section,
     results_section,
@@ -135,17 +136,26 @@ def test_every_offline_dataset_has_its_anchor_checked() -> None:
     assert all(a.published == NONE or "(" in a.published for a in ANCHORS)  # a figure: cited
 
 
+def test_progress_names_the_parts_still_to_run() -> None:
+    finished = {"standard": {"returncode": 0}, "scale": {"returncode": 0}}
+    assert progress(finished, ["standard", "scale"]) == \
+        "Every part finished at its last invocation (2 parts)."
+    assert progress({}, ["standard"]).startswith("Finished at their last invocation: none yet.")
+
+
 def test_reference_readme_states_machine_versions_and_each_part_s_time(tmp_path) -> None:
     store = _store(tmp_path, {"models": {"lstm": [0.80, 0.81, 0.82]}})
     parts = {"standard": {"seconds": 3723.0, "invocations": 2, "returncode": 0,
                           "command": "seqzoo run --suite standard"},
-             "scale": {"seconds": 600.0, "invocations": 1, "returncode": 0,
+             "scale": {"seconds": 600.0, "invocations": 1, "returncode": 130,
                        "command": "seqzoo scale"}}
     cells = {"standard": 7000.0, "diagnose mqar": 1800.0}
     text = reference_readme(store.runs(), store, parts, "seqzoo reference --workers 2", "def456",
-                            cells)
+                            cells, ["standard", "diagnose mqar", "scale"])
     assert "| standard | 1h02m | 2 | 0 | 1h57m | `seqzoo run --suite standard` |" in text
-    assert "| scale | 0h10m | 1 | 0 | - | `seqzoo scale` |" in text
+    assert "| scale | 0h10m | 1 | 130 (interrupted; resumes) | - | `seqzoo scale` |" in text
+    assert "Finished at their last invocation: standard. Still to run or to finish: " \
+        "diagnose mqar, scale; the command above resumes them." in text
     assert "| diagnose mqar | not run by seqzoo reference | 0 | - | 0h30m | - |" in text
     assert "Total: 1h12m of wall time; 2h27m of run time in the stored cells." in text
     assert "test cpu" in text and "3.15.1" in text
