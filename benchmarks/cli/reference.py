@@ -4,9 +4,9 @@ Each part (:mod:`benchmarks.grids.reference`) is one ``seqzoo`` command run as a
 process into the reference store, so a part that fails stops the reference with its own
 message and every part resumes from the store. Rows whose model code changed since they ran
 are deleted first, so their cells run again. Then the report, the reference's README and the
-Results section of the project README are written from the store. Ctrl-C stops the running
-part once it has handed its cells back, and writes them from what is stored, the README
-naming the parts still to run; the next invocation resumes.
+Results section of the docs' Results page are written from the store. Ctrl-C stops the
+running part once it has handed its cells back, and writes them from what is stored, naming
+the parts still to run; the next invocation resumes.
 
 ``--check`` re-runs a sample of the stored ``standard`` cells, chosen by ``--check-seed``, into
 a scratch store and confirms each metric lies within the 95% interval of the stored seeds.
@@ -48,10 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout-per-run", type=seconds, default=900.0,
                    help="a cell still running after this many seconds is stored as timeout "
                         "(default: %(default)s)")
-    p.add_argument("--readme", default="README.md",
-                   help="the README whose Results section is regenerated between its "
-                        "'<!-- reference results -->' markers; skipped if the file does not "
-                        "exist (default: %(default)s)")
+    p.add_argument("--readme", default=str(Path("docs") / "results.md"),
+                   help="the Markdown page whose Results section is regenerated between its "
+                        "'<!-- reference results -->' markers (the docs site's Results page); "
+                        "skipped if the file does not exist (default: %(default)s)")
     p.add_argument("--check", action="store_true",
                    help="instead: re-run --sample stored standard cells and confirm each "
                         "within the 95%% interval of its stored seeds")
@@ -194,7 +194,12 @@ def _part_args(req: ReferenceRequest, part: Part) -> list[str]:
 def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:
     from benchmarks.cell.provenance import git_revision
     from benchmarks.grids.reference import cell_time, parts
-    from results.reference_doc import reference_readme, replace_section, results_section
+    from results.reference_doc import (
+        progress,
+        reference_readme,
+        replace_section,
+        results_section,
+    )
     from results.report import write_report
 
     for path in write_report(store, req.out):
@@ -202,13 +207,13 @@ def _write(req: ReferenceRequest, store: Store, ledger: Ledger) -> int:
     runs = store.runs()
     command = (f"seqzoo reference --workers {req.workers} --store {req.store} --out {req.out}")
     readme = req.out / "README.md"
+    planned = [p.name for p in parts(req.timeout_per_run)]
     readme.write_text(reference_readme(runs, store, ledger.parts, command, git_revision(),
-                                       cell_time(runs, store.durations()),
-                                       [p.name for p in parts(req.timeout_per_run)]))
+                                       cell_time(runs, store.durations()), planned))
     print(f"wrote {readme}")
     if req.readme.exists():
-        req.readme.write_text(replace_section(req.readme.read_text(),
-                                              results_section(runs, store, req.out)))
+        section = results_section(runs, store, req.out, progress(ledger.parts, planned))
+        req.readme.write_text(replace_section(req.readme.read_text(), section))
         print(f"wrote the Results section of {req.readme}")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +25,8 @@ from results.reference_doc import (
 from results.report import write_report
 from results.stats import bootstrap_mean_ci
 from results.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _record(model: str, seed: int, score: float, **extra: object) -> RunRecord:
@@ -107,8 +110,11 @@ def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -
     for seed in range(3):
         store.add(_record("mamba", seed, 0.0, status="timeout", accuracy=None,
                           error="ran past --timeout-per-run 900"))
-    section = results_section(store.runs(), store, "results/reference")
+    section = results_section(store.runs(), store, "results/reference",
+                              "Still to run or to finish: scale.")
     assert "Not finished: mamba (timeout, seeds 0, 1, 2)." in section
+    assert "command.\n\nStill to run or to finish: scale.\n" in section
+    assert "](" not in section  # no link to a file: the docs site builds it --strict
     assert "### Published anchors" in section and "| japanese_vowels | no comparable" in section
     assert "### Summary across datasets" in section and "### Sentiment" in section
     assert "| 1 | lstm | 0.8100 ± 0.0248 | 3 | 0.00 | 100 | 900 |" in section
@@ -120,6 +126,16 @@ def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -
     assert replace_section(new, section) == new
     with pytest.raises(ValueError, match="needs one '<!-- reference results -->' line"):
         check_markers("<!-- /reference results -->\n<!-- reference results -->", "R.md")
+
+
+def test_the_docs_results_page_holds_the_generated_section() -> None:
+    """``seqzoo reference`` writes its Results section into the docs' Results page by
+    default; the page must hold the markers once each."""
+    from benchmarks.cli import command_parser
+
+    page = ROOT / command_parser("reference")[0].parse_args([]).readme
+    assert page == ROOT / "docs" / "results.md"
+    check_markers(page.read_text(), page)
 
 
 def test_every_offline_dataset_has_its_anchor_checked() -> None:
