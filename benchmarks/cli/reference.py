@@ -118,6 +118,7 @@ def regenerate(req: ReferenceRequest) -> int:
     for (model, reason), group in stale.groupby(["model", "reason"]):
         print(f"stale: {len(group)} rows of {model} ({reason}): "
               f"{'would run again' if req.dry_run else 'running them again'}")
+    warn_if_modified()
     chosen = select_parts(list(req.parts) if req.parts else None, req.timeout_per_run)
     if req.dry_run:
         return dry_run(req, chosen)
@@ -138,6 +139,18 @@ def regenerate(req: ReferenceRequest) -> int:
             raise ChildProcessError(f"reference part {part.name!r} exited with {code}; fix it "
                                     "and run `seqzoo reference` again (finished cells are kept)")
     return _write(req, store, ledger)
+
+
+def warn_if_modified() -> None:
+    """One warning line when the checkout's code is modified: every row written now would
+    be stale at the next invocation, and run again."""
+    from benchmarks.cell.provenance import git_revision
+
+    revision = git_revision()
+    if revision and revision.endswith("-dirty"):
+        print(f"seqzoo: warning: the checkout's code is modified ({revision}): the rows "
+              "written now will be stale at the next `seqzoo reference` and run again; "
+              "commit first", file=sys.stderr, flush=True)
 
 
 def run_part(command: list[str], grace_s: float = 30.0) -> int:

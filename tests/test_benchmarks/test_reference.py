@@ -262,6 +262,21 @@ def test_writing_the_reference_store_leaves_the_checkout_clean(tmp_path) -> None
     assert git_revision.__wrapped__(tmp_path) == f"{revision}-dirty"
 
 
+def test_a_modified_checkout_is_warned_of_before_anything_runs(tmp_path, monkeypatch,
+                                                                capsys) -> None:
+    from benchmarks.cell import provenance
+
+    monkeypatch.setattr(cli, "dry_run", lambda req, chosen: 0)
+    req = cli.ReferenceRequest(str(tmp_path / "ref.sqlite"), tmp_path / "ref", 1, None, 900.0,
+                               tmp_path / "README.md", dry_run=True)
+    monkeypatch.setattr(provenance, "git_revision", lambda: "0123456789ab-dirty")
+    assert cli.regenerate(req) == 0
+    assert "checkout's code is modified (0123456789ab-dirty)" in capsys.readouterr().err
+    monkeypatch.setattr(provenance, "git_revision", lambda: "0123456789ab")
+    assert cli.regenerate(req) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 class _InterruptedOnce(subprocess.Popen):
     """A child process whose first plain ``wait`` raises ``KeyboardInterrupt`` in the parent,
     as Ctrl-C sent to the parent alone would."""
