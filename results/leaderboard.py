@@ -119,7 +119,8 @@ def _interval(bounds: tuple[float, float]) -> str:
 
 def summary(boards: list[Board]) -> pd.DataFrame:
     """Per model across boards: datasets, mean rank with its 95% bootstrap interval over the
-    datasets (resampled with replacement), wins (sole rank 1) and ties (shared 1)."""
+    datasets (resampled with replacement), wins (rank 1 with no model tied to it) and ties
+    (the best or tied with it by the Welch test)."""
     rows: dict[str, dict] = {}
     for board in boards:
         for entry in board.entries.itertuples():
@@ -127,7 +128,7 @@ def summary(boards: list[Board]) -> pd.DataFrame:
                                                 "ranks": [], "wins": 0, "ties": 0})
             row["ranks"].append(entry.rank)
             row["wins"] += int(entry.rank == 1 and not entry.tied)
-            row["ties"] += int(entry.rank == 1 and entry.tied)
+            row["ties"] += int(entry.tied)
     table = pd.DataFrame([{**{k: v for k, v in r.items() if k != "ranks"},
                            "baseline": "yes" if r["baseline"] else "",
                            "datasets": len(r["ranks"]),
@@ -155,6 +156,14 @@ def ci_text(mean: float | None, half: float | None, decimals: int) -> str:
                                      else f" ± {half:.{decimals}f}")
 
 
+def rank_text(rank: int, tied: bool) -> str:
+    """A rank as the reports show it: ``1=`` for the best when others tie it, ``4 (=1)`` for
+    the fourth mean not significantly different from the best, else the plain position."""
+    if not tied:
+        return str(rank)
+    return f"{rank}=" if rank == 1 else f"{rank} (=1)"
+
+
 def display_rows(board: Board) -> tuple[list[str], list[list]]:
     """Header and rows of a board as shown in Markdown and HTML (fixed units and rounding)."""
     metric = board.metric
@@ -169,7 +178,7 @@ def display_rows(board: Board) -> tuple[list[str], list[list]]:
         costs = [None if pd.isna(e[c]) else f"{e[c]:,.{places}f}"
                  for c, (_, _, places, _) in COST.items()]
         second_value = e[f"{second}_mean"]
-        rows.append([f"{e['rank']}{'=' if e['tied'] else ''}", name, score, e["n"],
+        rows.append([rank_text(e["rank"], e["tied"]), name, score, e["n"],
                      None if pd.isna(second_value) else f"{second_value:.{METRICS[second][1]}f}",
                      *costs, e["kernel"]])
     return header, rows

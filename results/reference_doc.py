@@ -99,7 +99,7 @@ def findings(board: Board) -> str:
     the best baseline stands (named when it wins or ties)."""
     entries = board.entries.to_dict("records")
     best = entries[0]
-    tied = [e["model"] for e in entries[1:] if e["rank"] == 1]
+    tied = [e["model"] for e in entries[1:] if e["tied"]]
     models = [e for e in entries if not e["baseline"]]
     baselines = [e for e in entries if e["baseline"]]
     text = (f"On `{board.dataset}` the best is {best['model']}"
@@ -112,7 +112,7 @@ def findings(board: Board) -> str:
                     * sign(board) for e in models)
         if top is best and not tied:
             text += " A baseline wins here: no model comes within the best's interval."
-        elif top["rank"] == 1:
+        elif top["tied"]:
             text += (f" A baseline ties the best here: {top['model']} "
                      f"({_score(board, top)}).")
         else:
@@ -139,7 +139,9 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str, status: str
         table = summary(boards)
         lines += ["### Summary across datasets", "",
                   "Mean rank over datasets with its 95% bootstrap interval (datasets "
-                  "resampled); a win is a sole rank 1, a tie a shared one (Welch p >= 0.05).",
+                  "resampled; a rank is the position by mean); a win is a best that no model "
+                  "ties, a tie a model the Welch test cannot tell from the best (p >= 0.05), "
+                  "the best included.",
                   "", markdown_table(SUMMARY_HEADER, table.values.tolist())]
         families = _families(runs, store.datasets())
         for family in sorted(set(families[b.dataset] for b in boards)):

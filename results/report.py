@@ -25,8 +25,9 @@ from results.scaling import Scaling
 from results.store import Store
 from results.tables import html_table, markdown_table
 
-LEGEND = ("Quality is the mean over seeds ± the 95% t-distribution interval (n seeds). Rank 1= "
-          "marks models not significantly different from the best (Welch t-test, p >= 0.05). "
+LEGEND = ("Quality is the mean over seeds ± the 95% t-distribution interval (n seeds). Rank is "
+          "the position by mean; 1= marks a best that others tie, and 4 (=1) a model not "
+          "significantly different from the best (Welch t-test, p >= 0.05). "
           "Params in millions; train samples/s is the steady-state median (first epoch's "
           "compile excluded); p50 latency at batch 1 in ms; peak memory in MiB. Baselines are "
           "non-neural and marked (baseline).")

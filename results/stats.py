@@ -43,12 +43,12 @@ def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
 
 def rank_with_ties(samples: Sequence[Sequence[float]], higher_is_better: bool
                    ) -> tuple[list[int], list[bool]]:
-    """Ranks (1 = best) of groups of per-seed scores, and which ones tie the best.
+    """Ranks (1 = best) of groups of per-seed scores by mean, and which ones tie the best.
 
-    Groups are ranked by mean. Any group whose Welch test against the best group gives
-    p >= 0.05 (not significantly different) shares rank 1 and is marked as tied; the others
-    take their position in the order. With fewer than two seeds no test is possible, so only
-    exactly equal means tie.
+    A rank is the group's position in the order of means (equal means share one), so ranks
+    always follow the means. Separately, any group whose Welch test against the best group
+    gives p >= 0.05 (not significantly different) is marked as tied, and the best with it.
+    With fewer than two seeds no test is possible, so only exactly equal means tie.
     """
     means = [float(np.mean(s)) if len(s) else math.nan for s in samples]
     sign = -1 if higher_is_better else 1
@@ -56,13 +56,12 @@ def rank_with_ties(samples: Sequence[Sequence[float]], higher_is_better: bool
     ranks, tied = [0] * len(samples), [False] * len(samples)
     best = order[0] if order else None
     for position, i in enumerate(order, 1):
+        previous = order[position - 2] if position > 1 else None
+        same_mean = previous is not None and means[i] == means[previous]
+        ranks[i] = ranks[previous] if same_mean else position
         p = welch_p(samples[i], samples[best])
-        same = means[i] == means[best] if math.isnan(p) else p >= ALPHA
-        if i != best and same:
-            ranks[i], tied[i] = 1, True
-            tied[best] = True
-        else:
-            ranks[i] = position if i != best else 1
+        if i != best and (means[i] == means[best] if math.isnan(p) else p >= ALPHA):
+            tied[i] = tied[best] = True
     return ranks, tied
 
 

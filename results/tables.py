@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-#: numbers as the reports format them: 1,234.5 or 0.81 ± 0.02 or a tied rank like 1=
-NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+( ± [\d,]*\.?\d+)?=?$")
+#: numbers as the reports format them: 1,234.5 or 0.81 ± 0.02 or a tied rank like 1= or 4 (=1)
+NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+( ± [\d,]*\.?\d+)?(=| \(=1\))?$")
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from results.leaderboard import leaderboards, summary
+from results.leaderboard import leaderboards, rank_text, summary
 from results.record import RunRecord
 from results.report import ReportError, write_report
 from results.stats import mean_ci, rank_with_ties, welch_p
@@ -46,10 +46,21 @@ def test_welch_matches_scipy() -> None:
 
 def test_ranks_tie_when_not_significantly_different() -> None:
     ranks, tied = rank_with_ties(list(SCORES.values()), higher_is_better=True)
-    assert ranks == [1, 1, 3] and tied == [True, True, False]
+    assert ranks == [1, 2, 3] and tied == [True, True, False]
     # lower is better flips the order; the clear loser is never tied
     ranks, tied = rank_with_ties([[3.0, 3.1, 3.2], [2.0, 2.1, 2.2]], higher_is_better=False)
     assert ranks == [2, 1] and tied == [False, False]
+
+
+def test_ranks_follow_the_means_when_a_noisy_model_ties_and_a_precise_one_does_not() -> None:
+    """japanese_vowels in the reference: a precise 0.972 differs from the best 0.978, a noisy
+    0.921 does not; the precise one must still rank above the noisy one."""
+    best, precise, noisy = [0.977, 0.978, 0.979], [0.971, 0.972, 0.973], [0.89, 0.95, 0.92]
+    ranks, tied = rank_with_ties([noisy, best, precise], higher_is_better=True)
+    assert ranks == [3, 1, 2] and tied == [True, True, False]
+    assert [rank_text(r, t) for r, t in zip(ranks, tied, strict=True)] == ["3 (=1)", "1=", "2"]
+    ranks, _ = rank_with_ties([[1.0, 1.0], [2.0, 2.0], [1.0, 1.0]], higher_is_better=False)
+    assert ranks == [1, 3, 1]  # equal means share a rank
 
 
 def _fill(store: Store, model_ids: dict[str, list[float]] | None = None) -> None:
