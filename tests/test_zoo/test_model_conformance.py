@@ -152,6 +152,27 @@ def test_attention_score_selectable() -> None:
         assert np.isfinite(np.asarray(model(x, training=False))).all()
 
 
+def test_attention_lstm_head_sees_the_final_state_beside_the_context() -> None:
+    """The head's features are ``[h_T; context]``: the first ``units`` are the final state of
+    the sequence's real steps, as a plain LSTM with the same weights returns it (the pooled
+    context alone left forecasting untrained, at the targets' variance)."""
+    task = zoo.TaskSpec("classification", "tokens", seq_len=10, vocab_size=30, num_outputs=3)
+    x = np.zeros((3, 10), "int32")
+    x[0, :4], x[1, :7], x[2] = [5, 2, 9, 1], [3, 3, 8, 4, 6, 1, 2], np.arange(1, 11)
+    model = zoo.create_model("attention_lstm", task, units=6, embed_dim=8, compile=False)
+    features = keras.Model(model.inputs, model.get_layer("state_and_context").output)(x)
+    features = keras.ops.convert_to_numpy(features)
+    assert features.shape == (3, 12)
+    lstm = model.get_layer("lstm_0")
+    plain = keras.layers.LSTM(6)
+    stem = keras.Model(model.inputs, model.get_layer("stem_embedding").output)
+    plain.build((None, 10, 8))
+    plain.set_weights(lstm.get_weights())
+    final = plain(stem(x), mask=keras.ops.convert_to_tensor(x != 0))
+    np.testing.assert_allclose(features[:, :6], keras.ops.convert_to_numpy(final), atol=1e-6)
+    assert np.abs(features[:, 6:]).max() > 0
+
+
 def test_stacked_depth_configurable() -> None:
     model = zoo.build_model("stacked_lstm", TINY_TASKS["steps->horizon"], depth=3)
     assert len(zoo.recurrent_kernels(model)) == 3
