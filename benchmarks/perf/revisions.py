@@ -12,10 +12,10 @@ link to its revision's package, so ``import zoo`` finds that one first, and impo
 else of seqzoo that could need this checkout's ``zoo``. Only the public API every revision
 has is used (``TaskSpec``, ``create_model`` with ``jit_compile``, ``adapt_stem``), and each
 model runs at its revision's default hyperparameters, so a changed default is part of what is
-measured. A figure is the median over the rounds of
-each child's median train samples/s (``--repeats`` timed epochs of ``--batches`` steps after
-two warm-up steps) and of its peak resident memory; the ratio column divides this checkout's
-by ``REV``'s.
+measured. A child whose ``zoo`` came from elsewhere counts as failed. A figure is the median
+over the rounds of each child's median train samples/s (``--repeats`` timed epochs of
+``--batches`` steps after two warm-up steps) and of its peak resident memory; the ratio column
+divides this checkout's by ``REV``'s.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cell.provenance import ROOT, git_revision
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[2]
 #: ``--jit`` values and what ``create_model(jit_compile=...)`` gets for each
 JIT = {"on": True, "off": False, "auto": "auto"}
 #: the name of this checkout in the output
@@ -109,13 +110,17 @@ def child_env(folder: Path) -> dict[str, str]:
 
 def run_child(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Measure ``job`` in a fresh process started in ``folder``; ``{"error": ...}`` if it
-    failed."""
+    failed or imported another ``zoo`` than the folder's."""
     proc = subprocess.run([sys.executable, "-m", "benchmarks.perf.revisions", "--child",
                            json.dumps(job)], cwd=folder, env=child_env(folder),
                           capture_output=True, text=True)
     if proc.returncode:
         return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    expected = (folder / "zoo").resolve()
+    if Path(out["zoo"]) != expected:
+        return {"error": f"the child imported zoo from {out['zoo']}, not {expected}"}
+    return out
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -226,7 +231,6 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as error:
         parser.exit(2, f"error: {error}\n")
     from benchmarks.cell.devices import cpu_name
-    from benchmarks.cell.provenance import git_revision
 
     print(f"train samples/s and peak resident MiB at {args.against} ({commit[:12]}) and this "
           f"checkout ({git_revision()}), batch {args.batch}, each revision's default "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from benchmarks.perf.revisions import (
@@ -14,6 +15,7 @@ from benchmarks.perf.revisions import (
     child_env,
     main,
     resolve,
+    run_child,
     table,
     worktree,
     zoo_first,
@@ -75,3 +77,16 @@ def test_comparing_this_checkout_with_head_prints_a_ratio_per_model(capsys) -> N
     last = capsys.readouterr().out.strip().splitlines()[-1].split()
     assert last[:3] == ["8", "lstm", "off"]
     assert float(last[5]) > 0 and float(last[-1]) > 0
+
+
+@pytest.mark.slow  # ~10 s: a child imports TensorFlow and trains an LSTM
+def test_a_child_that_imported_another_zoo_counts_as_failed(tmp_path) -> None:
+    arrays = tmp_path / "windows.npz"
+    np.savez(arrays, x=np.ones((4, 8, 2), "float32"), y=np.ones((4, 3), "float32"))
+    job = {"model": "lstm", "jit": "off", "steps": 8, "batch": 4, "batches": 1, "repeats": 1,
+           "data": str(arrays)}
+    bare = tmp_path / "no-zoo-link"  # the child falls back to this checkout's zoo
+    bare.mkdir()
+    assert "imported zoo from" in run_child(job, bare)["error"]
+    with zoo_first(ROOT / "zoo") as folder:
+        assert run_child(job, folder)["samples_per_s"] > 0
