@@ -197,6 +197,7 @@ def compare(args: argparse.Namespace, commit: str) -> dict[tuple[int, str, str, 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the flags, run the comparison and print its table."""
+    from benchmarks.cell.checks import check_choice
     from benchmarks.cli.args import Parser, comma_list, int_at_least, ints_at_least
 
     parser = Parser(prog="python -m benchmarks.perf.revisions",
@@ -225,8 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.against:
             raise ValueError("--against is required: the revision to compare with")
         for jit in args.jit:
-            if jit not in JIT:
-                raise ValueError(f"--jit {jit!r} is not allowed; use one of {', '.join(JIT)}")
+            check_choice("--jit", jit, JIT)
         commit = resolve(args.against)
     except ValueError as error:
         parser.exit(2, f"error: {error}\n")
