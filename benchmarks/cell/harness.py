@@ -148,6 +148,18 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
+def temporary_variable_clash(error: BaseException) -> bool:
+    """Whether ``error`` is TensorFlow's Grappler clash of a ``TemporaryVariable`` name.
+
+    Grappler's memory optimizer turns a large gradient ``AddN`` inside a loop into a
+    ``TemporaryVariable``; inside the outer loop that ``steps_per_execution`` > 1 adds, the
+    variable of one iteration is created twice in one call and the step fails with
+    ``AlreadyExistsError`` (tensorflow#23780, #37740). The xLSTM's sLSTM loop at 400 steps
+    does it. One batch per call does the same arithmetic and does not clash.
+    """
+    return type(error).__name__ == "AlreadyExistsError" and "TemporaryVariable" in str(error)
+
+
 def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, budget: Budget,
                        plan: DevicePlan, hparams: dict[str, Any],
                        callbacks: list[keras.callbacks.Callback], settings: RunSettings) -> None:
@@ -155,14 +167,29 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
     record.dataset_fingerprint, record.dataset_version = data.fingerprint, data.version
     (x_train, y_train), (x_val, y_val) = training_data(data, budget)
     x_test, y_test = (a[: budget.max_eval] for a in data.load("test"))
-    jit_compile = prepare(name, seed, settings, plan.kind, budget.epochs * len(x_train))
-    reset_device_peak(plan)
-    with plan.scope():
-        model = zoo.create_model(name, task, learning_rate=budget.learning_rate,
-                                 jit_compile=jit_compile, **hparams)
-    start = time.perf_counter()
-    history, timer = fit_model(model, (x_train, y_train), (x_val, y_val), budget, callbacks)
-    record.train_seconds = time.perf_counter() - start
+
+    def build_and_fit(steps_per_execution: int | str
+                      ) -> tuple[keras.Model, keras.callbacks.History, BatchTimer]:
+        jit_compile = prepare(name, seed, settings, plan.kind, budget.epochs * len(x_train))
+        reset_device_peak(plan)
+        with plan.scope():
+            model = zoo.create_model(name, task, learning_rate=budget.learning_rate,
+                                     jit_compile=jit_compile,
+                                     steps_per_execution=steps_per_execution, **hparams)
+        start = time.perf_counter()
+        history, timer = fit_model(model, (x_train, y_train), (x_val, y_val), budget, callbacks)
+        record.train_seconds = time.perf_counter() - start
+        return model, history, timer
+
+    fallback = None
+    try:
+        model, history, timer = build_and_fit("auto")
+    except Exception as error:
+        if not temporary_variable_clash(error):
+            raise
+        # the same arithmetic one batch per call: the clash needs Keras's multi-step loop
+        fallback = f"steps_per_execution 1 after {error_line(error)} (a TemporaryVariable clash)"
+        model, history, timer = build_and_fit(1)
     losses = history.history.get("loss", []) + history.history.get("val_loss", [])
     record.epochs_run = len(history.history.get("loss", []))
     record.params = model.count_params()
@@ -191,7 +218,7 @@ def _train_and_measure(record: RunRecord, name: str, data: Dataset, seed: int, b
         # training costs about three forward passes (forward, and backward for two operands)
         record.achieved_gflops = 3 * record.flops_per_sample * record.train_samples_per_s / 1e9
     extra = {"hit_time_cap": timer.hit_time_cap, "settings": describe(model, settings),
-             "train_rate_from": rate_from,
+             "train_rate_from": rate_from, **({"fallback": fallback} if fallback else {}),
              "kernels": zoo.recurrent_kernels(model, device=plan.kind),
              "history": {k: [float(v) for v in values] for k, values in history.history.items()}}
     for callback in callbacks:  # e.g. benchmarks.cell.gradflow.GradientFlow's curves

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import zoo
+import zoo.registry as registry
 from benchmarks.cell.baselines import BASELINES
 from benchmarks.cell.devices import select_backend, select_device
 from benchmarks.cell.harness import Budget, run
@@ -165,3 +168,65 @@ def test_a_one_call_epoch_still_has_its_train_rate(prepared) -> None:
     assert record.status == "ok", record.error
     assert record.train_samples_per_s > 0
     assert '"train_rate_from": "steps after fit"' in record.extra
+
+
+def _clash_first_fit(monkeypatch, message: str) -> list[int]:
+    """Make the harness's first ``fit_model`` call fail with TensorFlow's ``AlreadyExistsError``
+    carrying ``message``; returns the ``steps_per_execution`` of every call."""
+    import tensorflow as tf
+
+    from benchmarks.cell import harness
+
+    calls: list[int] = []
+    fit = harness.fit_model
+
+    def clashing(model, *args, **kwargs):
+        calls.append(int(model.steps_per_execution))
+        if len(calls) == 1:
+            raise tf.errors.AlreadyExistsError(None, None, message)
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(harness, "fit_model", clashing)
+    return calls
+
+
+CLASH = ("Graph execution error:\n\nResource __per_step_0/while/gradients/AddN_6/tmp_var/iter:399/"
+         "N10tensorflow19TemporaryVariableOp6TmpVarE")
+
+
+def test_a_temporary_variable_clash_trains_again_one_batch_per_call(prepared,
+                                                                     monkeypatch) -> None:
+    data = prepared("japanese_vowels")
+    monkeypatch.setattr(registry, "steps_choice", lambda name, device=None: 4)
+    calls = _clash_first_fit(monkeypatch, CLASH)
+    retried = run("gru", data, seed=1, budget=TINY, device="cpu")
+    assert calls == [4, 1]
+    assert retried.status == "ok", retried.error
+    extra = json.loads(retried.extra)
+    assert extra["settings"]["steps_per_execution"] == 1
+    assert extra["fallback"].startswith("steps_per_execution 1 after AlreadyExistsError")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(registry, "steps_choice", lambda name, device=None: 1)
+    clean = run("gru", data, seed=1, budget=TINY, device="cpu")
+    assert "fallback" not in json.loads(clean.extra)
+    assert (retried.accuracy, retried.best_val_loss) == (clean.accuracy, clean.best_val_loss)
+
+
+def test_another_already_exists_error_is_a_failed_row(prepared, monkeypatch) -> None:
+    calls = _clash_first_fit(monkeypatch, "Resource model/weights already exists")
+    record = run("gru", prepared("japanese_vowels"), seed=0, budget=TINY, device="cpu")
+    assert len(calls) == 1
+    assert record.status == "failed"
+    assert record.error == "AlreadyExistsError: Resource model/weights already exists"
+
+
+@pytest.mark.slow
+def test_xlstm_at_lag_400_trains_despite_tensorflows_clash() -> None:
+    """The clash itself (~30 s): the xLSTM's sLSTM loop on the adding probe at lag 400."""
+    from benchmarks.grids.diagnose import DiagnoseSettings
+
+    sweep = DiagnoseSettings(task="adding", lags=(400,), steps=20)
+    record = run("xlstm", sweep.dataset(400), seed=0, budget=sweep.budget(), device="cpu")
+    assert record.status == "ok", record.error
+    assert "TemporaryVariable clash" in json.loads(record.extra)["fallback"]
