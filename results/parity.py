@@ -54,6 +54,34 @@ def parity_frame(runs: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame(found)
 
 
+def findings(frame: pd.DataFrame) -> str:
+    """What the parity table shows, in words: the (dataset, model) pairs whose backends differ
+    significantly, each with its gap, against the number the test finds by chance alone; and
+    each backend's median train speed relative to TensorFlow (or the first backend)."""
+    backends = sorted(c[:-5] for c in frame.columns if c.endswith("_mean"))
+    tested = frame.dropna(subset=["gap_p"]) if "gap_p" in frame else frame.iloc[:0]
+    significant = tested[tested["gap_p"] < ALPHA].sort_values("gap_p")
+    text = (f"{len(significant)} of {len(tested)} (dataset, model) pairs differ between "
+            f"backends at p < {ALPHA:g}; chance alone would give about "
+            f"{ALPHA * len(tested):.1f}.")
+    if len(significant):
+        named = [f"{r['model']} on {r['dataset']} ({r['gap_between']}, {r['metric']} "
+                 f"{r['gap']:.{METRICS[r['metric']][1]}f}, p = {r['gap_p']:.3f})"
+                 for r in significant.to_dict("records")]
+        text += f" Significant: {'; '.join(named)}."
+    base = "tensorflow" if "tensorflow" in backends else backends[0]
+    ratios = []
+    for backend in (b for b in backends if b != base):
+        ratio = (frame[f"{backend}_samples_per_s"] / frame[f"{base}_samples_per_s"]).dropna()
+        if len(ratio):
+            ratios.append(f"{backend} {ratio.median():.2f}x (from {ratio.min():.2f}x to "
+                          f"{ratio.max():.2f}x)")
+    if ratios:
+        text += (f" Median train samples/s relative to {base} over the pairs: "
+                 f"{', '.join(ratios)}.")
+    return text
+
+
 def table(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
     """Header and rows: dataset, model, quality per backend, largest gap, samples/s per
     backend."""
@@ -77,11 +105,12 @@ def table(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
 def markdown(frame: pd.DataFrame) -> list[str]:
     """The section as Markdown lines."""
     header, rows = table(frame)
-    return ["", "## Backend parity", "", NOTE, "", markdown_table(header, rows)]
+    return ["", "## Backend parity", "", NOTE, "", findings(frame), "",
+            markdown_table(header, rows)]
 
 
 def html_section(frame: pd.DataFrame) -> str:
     """The section as escaped HTML."""
     header, rows = table(frame)
     return (f"<h2>Backend parity</h2><p class='note'>{html.escape(NOTE)}</p>"
-            f"{html_table(header, rows)}")
+            f"<p>{html.escape(findings(frame))}</p>{html_table(header, rows)}")

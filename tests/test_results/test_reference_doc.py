@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from results.leaderboard import leaderboards, summary
+from results.parity import findings as parity_findings
 from results.parity import parity_frame
 from results.record import RunRecord
 from results.reference_doc import (
@@ -91,6 +92,30 @@ def test_backend_parity_finds_the_largest_gap_and_its_p_value(tmp_path) -> None:
     assert "## Backend parity" in md and "0.1000 (jax-tensorflow)" in md and " *" in md
     assert "## mr_polarity (parity)" not in md  # parity rows make no leaderboard
     assert parity_frame(store.runs(backend="jax")) is None  # one backend: nothing to compare
+
+
+def test_parity_findings_name_the_significant_gaps_and_the_speed_ratios(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    scores = {"stacked_lstm": {"tensorflow": [0.68, 0.67, 0.69], "jax": [0.58, 0.57, 0.59]},
+              "gru": {"tensorflow": [0.70, 0.74, 0.72], "jax": [0.71, 0.73, 0.75]}}
+    speed = {("stacked_lstm", "jax"): 300.0, ("gru", "jax"): 50.0}
+    for model, by_backend in scores.items():
+        for backend, values in by_backend.items():
+            for seed, value in enumerate(values):
+                store.add(_record(model, seed, value, suite="parity", backend=backend,
+                                  train_samples_per_s=speed.get((model, backend), 100.0)))
+    text = parity_findings(parity_frame(store.runs()))
+    p = stats.ttest_ind(scores["stacked_lstm"]["jax"], scores["stacked_lstm"]["tensorflow"],
+                        equal_var=False).pvalue
+    assert text.startswith("1 of 2 (dataset, model) pairs differ between backends at p < "
+                           "0.05; chance alone would give about 0.1.")
+    assert (f"Significant: stacked_lstm on mr_polarity (jax-tensorflow, accuracy 0.1000, "
+            f"p = {p:.3f}).") in text
+    assert "gru on" not in text
+    assert text.endswith("relative to tensorflow over the pairs: jax 1.75x (from 0.50x to "
+                         "3.00x).")
+    md = write_report(store, tmp_path / "out")[0].read_text()
+    assert text in md
 
 
 def test_findings_name_the_best_and_where_a_baseline_stands(tmp_path) -> None:
