@@ -54,11 +54,16 @@ def parity_frame(runs: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame(found)
 
 
+def frame_backends(frame: pd.DataFrame) -> list[str]:
+    """The backends a :func:`parity_frame` compares, sorted (its ``<backend>_mean`` columns)."""
+    return sorted(c[: -len("_mean")] for c in frame.columns if c.endswith("_mean"))
+
+
 def findings(frame: pd.DataFrame) -> str:
     """What the parity table shows, in words: the (dataset, model) pairs whose backends differ
     significantly, each with its gap, against the number the test finds by chance alone; and
     each backend's median train speed relative to TensorFlow (or the first backend)."""
-    backends = sorted(c[:-5] for c in frame.columns if c.endswith("_mean"))
+    backends = frame_backends(frame)
     tested = frame.dropna(subset=["gap_p"]) if "gap_p" in frame else frame.iloc[:0]
     significant = tested[tested["gap_p"] < ALPHA].sort_values("gap_p")
     text = (f"{len(significant)} of {len(tested)} (dataset, model) pairs differ between "
@@ -85,7 +90,7 @@ def findings(frame: pd.DataFrame) -> str:
 def table(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
     """Header and rows: dataset, model, quality per backend, largest gap, samples/s per
     backend."""
-    backends = sorted(c[:-5] for c in frame.columns if c.endswith("_mean"))
+    backends = frame_backends(frame)
     header = ["dataset", "model", *backends, "largest gap", "p",
               *(f"{b} train/s" for b in backends)]
     rows = []
