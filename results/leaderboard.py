@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from results.schema import RESUME_KEY
 from results.stats import bootstrap_mean_ci, mean_ci, rank_with_ties
 
 #: metric -> (higher is better, decimals)
@@ -141,10 +142,18 @@ def summary(boards: list[Board]) -> pd.DataFrame:
 
 
 def failures(runs: pd.DataFrame) -> pd.DataFrame:
-    """Every failed or diverged run with its error; never silently dropped."""
+    """Every run that did not finish ok (failed, diverged, timeout) with its error; never
+    silently dropped. Column ``rerun ok`` holds when a later run of the same cell (the resume
+    key) finished ok, so a failure since fixed reads as such; it is empty otherwise."""
     bad = runs[runs["status"] != "ok"]
-    return bad[["suite", "dataset", "model", "seed", "status", "error", "started_at"]
-               ].reset_index(drop=True)
+    key = list(RESUME_KEY)
+    last_ok = (runs[runs["status"] == "ok"].groupby(key)["started_at"].max()
+               .rename("rerun ok"))
+    bad = bad.join(last_ok, on=key)
+    rerun = bad["rerun ok"].fillna("")
+    bad["rerun ok"] = rerun.where(rerun > bad["started_at"].fillna(""), "")
+    return bad[["suite", "dataset", "model", "seed", "status", "error", "started_at",
+                "rerun ok"]].reset_index(drop=True)
 
 
 def ci_text(mean: float | None, half: float | None, decimals: int) -> str:

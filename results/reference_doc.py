@@ -21,6 +21,7 @@ from results.leaderboard import (
     Board,
     ci_text,
     display_rows,
+    failures,
     leaderboards,
     summary,
 )
@@ -73,9 +74,10 @@ def _board_rows(board: Board) -> tuple[list[str], list[list]]:
 
 def _not_ok(runs: pd.DataFrame, board: Board) -> list[str]:
     """A line naming the models of ``board`` whose runs did not finish (timeout, failed or
-    diverged), with their seeds: shown beside the table, never left out."""
-    bad = runs[(runs["suite"] == board.suite) & (runs["dataset"] == board.dataset)
-               & (runs["status"] != "ok")]
+    diverged) and were not rerun ok since, with their seeds: shown beside the table, never
+    left out."""
+    bad = failures(runs[(runs["suite"] == board.suite) & (runs["dataset"] == board.dataset)])
+    bad = bad[bad["rerun ok"] == ""]
     if bad.empty:
         return []
     items = [f"{model} ({status}, seed{'s' if len(g) > 1 else ''} "

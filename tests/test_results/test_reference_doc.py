@@ -135,9 +135,14 @@ def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -
     for seed in range(3):
         store.add(_record("mamba", seed, 0.0, status="timeout", accuracy=None,
                           error="ran past --timeout-per-run 900"))
+    # failed, then rerun ok: it finished, so it is not named
+    store.add(_record("rnn", 3, 0.0, status="failed", accuracy=None, error="clash",
+                      started_at="2026-12-03T02:00:00+00:00"))
+    store.add(_record("rnn", 3, 0.6, started_at="2026-12-03T04:00:00+00:00"))
     section = results_section(store.runs(), store, "results/reference",
                               "Still to run or to finish: scale.")
     assert "Not finished: mamba (timeout, seeds 0, 1, 2)." in section
+    assert "rnn (failed" not in section
     assert "command.\n\nStill to run or to finish: scale.\n" in section
     assert "](" not in section  # no link to a file: the docs site builds it --strict
     assert "### Published anchors" in section and "| japanese_vowels | no comparable" in section

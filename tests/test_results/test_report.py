@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from results.leaderboard import leaderboards, rank_text, summary
+from results.leaderboard import failures, leaderboards, rank_text, summary
 from results.record import RunRecord
 from results.report import ReportError, write_report
 from results.stats import mean_ci, rank_with_ties, welch_p
@@ -116,6 +116,36 @@ def test_baselines_are_marked_rows_and_failures_listed(tmp_path) -> None:
     board = leaderboards(store.runs())[0]
     assert board.entries["model"].tolist() == ["lstm", "gru", "rnn", "majority"]
     assert summary([board])["model"].iloc[0] == "lstm"
+
+
+def test_a_failure_since_rerun_ok_says_when_and_others_stay_open(tmp_path) -> None:
+    """The reference's xLSTM lag-400 cells failed, then finished ok after the harness fix:
+    the report keeps the failures but says they were rerun ok. An ok run of another seed, or
+    an ok run before the failure, does not close a failure."""
+    store = Store(tmp_path / "s.sqlite")
+    _fill(store)
+
+    def add(seed: int, status: str, started_at: str) -> None:
+        store.add(RunRecord(model="gru", dataset="mr_polarity", seed=seed, suite="quick",
+                            backend="tensorflow", device="cpu", hparams_hash="hgru2",
+                            primary_metric="accuracy", status=status,
+                            accuracy=0.7 if status == "ok" else None,
+                            error="" if status == "ok" else "AlreadyExistsError: clash",
+                            started_at=started_at))
+
+    add(0, "failed", "2026-12-03T02:02:57+00:00")
+    add(0, "ok", "2026-12-03T04:00:00+00:00")  # the same cell, fixed
+    add(1, "failed", "2026-12-03T02:03:13+00:00")
+    add(2, "ok", "2026-12-02T00:00:00+00:00")  # ok first, then failed: still open
+    add(2, "failed", "2026-12-03T02:03:26+00:00")
+    fails = failures(store.runs()).set_index(["model", "seed"])
+    assert fails.loc[("gru", 0), "rerun ok"] == "2026-12-03T04:00:00+00:00"
+    assert fails.loc[("gru", 1), "rerun ok"] == ""
+    assert fails.loc[("gru", 2), "rerun ok"] == ""
+    assert fails.loc[("transformer", 0), "rerun ok"] == ""
+    md = write_report(store, tmp_path / "out")[0].read_text()
+    assert ("| AlreadyExistsError: clash | 2026-12-03T02:02:57+00:00 "
+            "| 2026-12-03T04:00:00+00:00 |") in md
 
 
 def test_html_is_self_contained_and_escaped(tmp_path) -> None:
