@@ -59,22 +59,26 @@ class Store(WorkQueue):
     Args:
         location: a SQLite file path (created with its folder if missing) or a database URL
             (``sqlite:///PATH``, ``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``).
+        create: ``False`` reads a SQLite file that does not exist as an empty store held in
+            memory, and creates neither file nor folder: for ``--dry-run``, which
+            writes nothing.
 
     Example:
         >>> store = Store("seqzoo-results/seqzoo.sqlite")
         >>> store.add(record); store.runs(dataset="mr_polarity")
     """
 
-    def __init__(self, location: str | Path = DEFAULT_PATH) -> None:
+    def __init__(self, location: str | Path = DEFAULT_PATH, create: bool = True) -> None:
         url = parse_location(location)
         self.dialect = DIALECTS[url.get_backend_name()]
         #: where the store is, for messages: the file path, or the URL without its password
         self.path: Path | str = (Path(url.database) if self.dialect.name == "sqlite"
                                  else url.render_as_string(hide_password=True))
+        in_memory = not create and isinstance(self.path, Path) and not self.path.exists()
         try:
-            if isinstance(self.path, Path):
+            if isinstance(self.path, Path) and not in_memory:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine = self.dialect.engine(url)
+            self.engine = self.dialect.engine(URL.create("sqlite") if in_memory else url)
             with self.dialect.write(self.engine) as connection:
                 self.dialect.lock_schema(connection)
                 self._open(connection)

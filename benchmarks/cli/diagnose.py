@@ -100,7 +100,7 @@ def main(args: argparse.Namespace) -> int:
     setup = worker_setup(args)
     models = (resolve_models(args.models) if args.models
               else one_per_family(resolve_models(["*"])))
-    plan = plan_diagnose(models, settings, args.seeds, Store(args.store),
+    plan = plan_diagnose(models, settings, args.seeds, Store(args.store, create=not args.dry_run),
                          (setup[0], setup[1].kind), run_settings(args))
     changed = "".join(f" ({model}: {', '.join(f'{k}={v}' for k, v in items)})"
                       for model, items in settings.hparams if model in models)

@@ -52,7 +52,7 @@ def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
     out = console()
     mlflow = MlflowLogger(f"seqzoo-{suite}") if args.mlflow else None
     tensorboard = tensorboard_dir(args.tensorboard, backend, out)
-    store = Store(args.store)
+    store = Store(args.store, create=not args.dry_run)
     done = sum(p.done for p in plan)
     out.print(f"seqzoo {suite}: {what} = {len(plan)} cells ({done} already in "
               f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "

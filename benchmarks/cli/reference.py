@@ -112,7 +112,7 @@ def regenerate(req: ReferenceRequest) -> int:
     from results.reference_doc import INTERRUPTED
     from results.store import Store
 
-    store = Store(req.store)
+    store = Store(req.store, create=not req.dry_run)
     runs = store.runs()
     stale = stale_runs(runs)
     for (model, reason), group in stale.groupby(["model", "reason"]):

@@ -130,7 +130,7 @@ def run(req: RunRequest) -> int:
     out = console()
     mlflow = MlflowLogger(f"seqzoo-{req.suite}") if req.mlflow else None
     tensorboard = tensorboard_dir(req.tensorboard, backend, out)
-    store = Store(req.store)
+    store = Store(req.store, create=not req.dry_run)
     execution = Execution(backend, device.kind, req.data_dir, req.plugins, tensorboard,
                           req.settings)
     plan = plan_grid(list(req.models), req.datasets, list(req.seeds), req.suite, store,

@@ -125,8 +125,9 @@ def test_whole_smoke_suite_end_to_end_then_resume(tmp_path) -> None:
 
 
 def test_canonical_suite_plans_offline(tmp_path, capsys) -> None:
-    store = tmp_path / "s.sqlite"
+    store = tmp_path / "new" / "s.sqlite"
     assert main(["run", "--suite", "canonical", "--dry-run", "--store", str(store)]) == 0
+    assert not store.parent.exists()  # a dry run writes nothing, not even an empty store
     out = capsys.readouterr().out
     # 3 datasets x (every model + 2 or 3 baselines: 7 in all) x 3 seeds, without any download
     models = len(zoo.list_models())

@@ -249,6 +249,7 @@ def test_the_default_sweep_takes_one_model_per_family(tmp_path) -> None:
                            "selective_copy", "--dry-run", "--store", str(tmp_path / "s.sqlite")],
                           env=ENV, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not (tmp_path / "s.sqlite").exists()
     planned = {line.split()[1] for line in proc.stdout.splitlines()
                if line.strip().startswith("run ")}
     families = {zoo.get_model_info(m).family for m in zoo.list_models()}

@@ -55,6 +55,16 @@ def test_round_trip(tmp_path) -> None:
     assert list(store.runs(model="gru")["status"]) == ["failed"]
 
 
+def test_a_store_opened_without_create_reads_a_missing_file_as_empty(tmp_path) -> None:
+    """``--dry-run`` opens the store this way: nothing is written, not even the folder."""
+    missing = tmp_path / "new" / "s.sqlite"
+    store = Store(missing, create=False)
+    assert store.runs().empty and store.completed() == set() and store.path == missing
+    assert not missing.parent.exists()
+    Store(missing).add(_record())
+    assert list(Store(missing, create=False).runs()["model"]) == ["lstm"]
+
+
 def test_completed_keys_only_ok(tmp_path) -> None:
     store = Store(tmp_path / "s.sqlite")
     store.add(_record(seed=0))
