@@ -186,6 +186,34 @@ def extrapolation_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def findings(table: MemoryTable) -> str:
+    """What one probe's table shows, in a few sentences: the longest horizon and who reaches
+    it (flagged when it is the longest point measured, so the true horizon may be longer),
+    every model grouped by its horizon, and the models not yet measured at every point."""
+    first, last = table.lags[0], table.lags[-1]
+    groups: dict[int | None, list[str]] = {}
+    for model, horizon in table.horizons.items():
+        groups.setdefault(horizon, []).append(model)
+    reached = sorted((h for h in groups if h is not None), reverse=True)
+    text = f"On {table.task} ({table.threshold_text()} counts as remembered; {table.baseline})"
+    if not reached:
+        return text + f", no model meets the threshold at any {table.sweep}."
+    best = reached[0]
+    edge = f" (the longest {table.sweep} measured, so it may be longer)" if best == last else ""
+    text += (f", the longest horizon is {table.sweep} {best}, reached by "
+             f"{', '.join(sorted(groups[best]))}{edge}.")
+    parts = [f"{h}: {', '.join(sorted(groups[h]))}" for h in reached]
+    if None in groups:
+        parts.append(f"below {first}: {', '.join(sorted(groups[None]))}")
+    text += f" Horizons by {table.sweep}: {'; '.join(parts)}."
+    missing = [f"{model} ({', '.join(map(str, gaps))})"
+               for model, cells in table.scores.groupby("model", sort=True)
+               if (gaps := [lag for lag in table.lags if lag not in set(cells["lag"])])]
+    if missing:
+        text += f" Not yet measured at every {table.sweep}: {'; '.join(missing)}."
+    return text
+
+
 def score_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
     """Header and rows: per model its score at each lag and its memory horizon."""
     decimals = 3

@@ -165,11 +165,12 @@ def results_section(runs: pd.DataFrame, store: Any, out: Path | str, status: str
         for t in (t for t in tables if t.probe not in claimed):
             header, rows = memory.score_rows(t)
             lines += [f"**{t.task}** ({t.metric}, threshold {t.threshold_text()}):", "",
-                      markdown_table(header, rows), ""]
+                      memory.findings(t), "", markdown_table(header, rows), ""]
         lines += _demote(reproduction.markdown(tables))
     scaling = scaling_section.scaling(runs)
     if scaling is not None:
         lines += ["", "### Scaling exponents", "", scaling_section.LEGEND, "",
+                  scaling_section.findings(scaling), "",
                   markdown_table(*scaling_section.exponent_rows(scaling))]
     frame = parity.parity_frame(runs)
     if frame is not None:

@@ -93,6 +93,37 @@ def _slope_text(slope: float, half: float) -> str:
     return f"{slope:.2f}" + ("" if math.isnan(half) else f" ± {half:.2f}")
 
 
+def _growth_sentence(s: Scaling, what: str, column: str) -> str:
+    """Which models' ``column`` exponent lies above 1, whose interval holds 1, and which lies
+    below 1, each listed by exponent, largest first."""
+    kinds: dict[str, list[str]] = {"above": [], "linear": [], "below": []}
+    fitted = s.exponents.dropna(subset=[column]).sort_values(column, ascending=False)
+    for e in fitted.to_dict("records"):
+        slope, half = e[column], e[column.replace("slope", "ci")]
+        half = 0.0 if math.isnan(half) else half
+        kind = "above" if slope - half > 1 else "below" if slope + half < 1 else "linear"
+        kinds[kind].append(f"{e['model']} ({_slope_text(slope, half)})")
+    parts = [f"{label} for {', '.join(kinds[kind])}" for kind, label in (
+        ("above", "faster than linear (the whole interval above 1)"),
+        ("linear", "consistent with linear (the interval holds 1)"),
+        ("below", "below linear over this range (a fixed cost still dominates)"))
+        if kinds[kind]]
+    return f"{what}: {'; '.join(parts)}." if parts else ""
+
+
+def findings(s: Scaling) -> str:
+    """What the exponents show, in three sentences: how step time and memory growth scale
+    with T per model, and which models stopped before the longest length."""
+    longest = int(s.points["length"].max())
+    stopped = [f"{e['model']} ({status.strip('()')} at T = {length})"
+               for e in s.exponents.to_dict("records") if isinstance(e["stopped_at"], str)
+               for length, _, status in [e["stopped_at"].partition(" ")]]
+    reach = (f"Stopped before T = {longest}: {', '.join(stopped)}." if stopped
+             else f"Every model reached T = {longest}.")
+    return " ".join(filter(None, [_growth_sentence(s, "Step time", "time_slope"),
+                                  _growth_sentence(s, "Memory growth", "memory_slope"), reach]))
+
+
 def exponent_rows(s: Scaling) -> tuple[list[str], list[list]]:
     """Header and rows of the exponents table."""
     header = ["model", "time exponent (± 95%)", "memory exponent (± 95%)", "points",

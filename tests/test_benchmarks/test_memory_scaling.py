@@ -9,13 +9,14 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import zoo
 from benchmarks.cli import main
 from benchmarks.data import get_dataset
 from benchmarks.grids.scale import ScaleSettings, measure, width_hparams
-from results.scaling import exponent_rows, loglog_slope, scaling
+from results.scaling import Scaling, exponent_rows, findings, loglog_slope, scaling
 from results.store import RunRecord, Store
 
 ENV = {**os.environ, "COLUMNS": "120", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -131,3 +132,24 @@ def test_the_exponents_table_leaves_blank_what_did_not_happen(tmp_path) -> None:
     by_model = {row[0]: row[3:] for row in rows}
     assert by_model == {"lru": [2, 128, ""], "mlstm": [0, "none", "64 (oom)"],
                         "slstm": [1, 64, "128 (timeout)"]}
+
+
+def test_scaling_findings_sort_each_exponent_by_its_interval() -> None:
+    def row(model: str, time: tuple[float, float], memory: tuple[float, float],
+            stopped: str | None = None) -> dict:
+        return {"model": model, "time_slope": time[0], "time_ci": time[1],
+                "memory_slope": memory[0], "memory_ci": memory[1], "stopped_at": stopped}
+
+    exponents = pd.DataFrame([row("lstm", (1.07, 0.19), (0.27, 0.13)),
+                              row("transformer", (1.78, 0.14), (1.14, 0.38)),
+                              row("mingru", (0.93, 0.09), (0.44, 0.13)),
+                              row("slstm", (1.38, 0.16), (float("nan"), float("nan")),
+                                  "4096 (timeout)")])
+    text = findings(Scaling(pd.DataFrame({"length": [64, 4096]}), exponents))
+    assert text == (
+        "Step time: faster than linear (the whole interval above 1) for transformer "
+        "(1.78 ± 0.14), slstm (1.38 ± 0.16); consistent with linear (the interval holds 1) "
+        "for lstm (1.07 ± 0.19), mingru (0.93 ± 0.09). Memory growth: consistent with linear "
+        "(the interval holds 1) for transformer (1.14 ± 0.38); below linear over this range "
+        "(a fixed cost still dominates) for mingru (0.44 ± 0.13), lstm (0.27 ± 0.13). "
+        "Stopped before T = 4096: slstm (timeout at T = 4096).")

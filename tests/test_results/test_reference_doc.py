@@ -12,6 +12,8 @@ import pytest
 from scipy import stats
 
 from results.leaderboard import leaderboards, summary
+from results.memory import findings as memory_findings
+from results.memory import memory_tables
 from results.parity import findings as parity_findings
 from results.parity import parity_frame
 from results.record import RunRecord
@@ -208,3 +210,42 @@ def test_reference_readme_states_machine_versions_and_each_part_s_time(tmp_path)
     assert "revision def456" in text and "from abc123" in text
     assert "| standard | mr_polarity | epochs 10, batch 32, early stopping patience 2, learning " \
         "rate 0.003, at most 500 training samples | 1 |" in text
+
+
+def _probe_store(tmp_path, mse: dict[str, dict[int, float]]) -> Store:
+    """Adding-probe rows: per model, its MSE at each lag (the same for 3 seeds)."""
+    store = Store(tmp_path / "probe.sqlite")
+    for model, by_lag in mse.items():
+        for lag, value in by_lag.items():
+            for seed in range(3):
+                store.add(RunRecord(model=model, dataset=f"adding:lag={lag}", seed=seed,
+                                    suite="diagnose", backend="tensorflow", device="cpu",
+                                    hparams_hash="h" + model, primary_metric="mae",
+                                    rmse=math.sqrt(value), mae=value))
+    return store
+
+
+def test_memory_findings_group_the_horizons_and_name_what_is_missing(tmp_path) -> None:
+    store = _probe_store(tmp_path, {
+        "attention_lstm": {400: 0.004, 800: 0.004},  # lags 50-200 not run yet
+        "lstm": {50: 0.004, 100: 0.01, 400: 0.17, 800: 0.17},
+        "gru": {50: 0.004, 100: 0.01, 200: 0.12, 400: 0.17, 800: 0.17},
+        "mamba": {50: 0.07, 100: 0.17, 200: 0.17, 400: 0.17, 800: 0.17}})
+    table = memory_tables(store.runs())[0]
+    text = memory_findings(table)
+    assert text.startswith("On adding (mse < 0.05 counts as remembered; always predict 1")
+    assert (", the longest horizon is lag 800, reached by attention_lstm (the longest lag "
+            "measured, so it may be longer).") in text
+    assert "Horizons by lag: 800: attention_lstm; 100: gru, lstm; below 50: mamba." in text
+    assert text.endswith("Not yet measured at every lag: attention_lstm (50, 100, 200); "
+                         "lstm (200).")
+    for length in (64, 128, 256):  # and a scaling sweep: its findings sit above its table
+        store.add(RunRecord(model="lstm", dataset=f"adding:lag={length}", seed=0,
+                            suite="scale", backend="tensorflow", device="cpu",
+                            hparams_hash="hlstm", extra=json.dumps({"step_ms": float(length)})))
+    section = results_section(store.runs(), store, "results/reference")
+    assert text in section
+    assert ("Step time: consistent with linear (the interval holds 1) for lstm (1.00 ± 0.00). "
+            "Every model reached T = 256.\n\n| model | time exponent") in section
+    nobody = memory_tables(_probe_store(tmp_path / "b", {"rnn": {50: 0.1, 100: 0.17}}).runs())
+    assert memory_findings(nobody[0]).endswith(", no model meets the threshold at any lag.")
