@@ -208,7 +208,7 @@ def findings(table: MemoryTable) -> str:
     text += f" Horizons by {table.sweep}: {'; '.join(parts)}."
     missing = [f"{model} ({', '.join(map(str, gaps))})"
                for model, cells in table.scores.groupby("model", sort=True)
-               if (gaps := [lag for lag in table.lags if lag not in set(cells["lag"])])]
+               if (gaps := sorted(set(table.lags) - set(cells["lag"])))]
     if missing:
         text += f" Not yet measured at every {table.sweep}: {'; '.join(missing)}."
     return text

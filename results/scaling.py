@@ -115,9 +115,10 @@ def findings(s: Scaling) -> str:
     """What the exponents show, in three sentences: how step time and memory growth scale
     with T per model, and which models stopped before the longest length."""
     longest = int(s.points["length"].max())
-    stopped = [f"{e['model']} ({status.strip('()')} at T = {length})"
-               for e in s.exponents.to_dict("records") if isinstance(e["stopped_at"], str)
-               for length, _, status in [e["stopped_at"].partition(" ")]]
+    # the points are sorted by model and length: the first not-ok point of each is its stop
+    stops = s.points[s.points["status"] != "ok"].drop_duplicates("model")
+    stopped = [f"{p['model']} ({p['status']} at T = {int(p['length'])})"
+               for p in stops.to_dict("records")]
     reach = (f"Stopped before T = {longest}: {', '.join(stopped)}." if stopped
              else f"Every model reached T = {longest}.")
     return " ".join(filter(None, [_growth_sentence(s, "Step time", "time_slope"),

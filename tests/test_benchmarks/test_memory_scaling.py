@@ -145,7 +145,10 @@ def test_scaling_findings_sort_each_exponent_by_its_interval() -> None:
                               row("mingru", (0.93, 0.09), (0.44, 0.13)),
                               row("slstm", (1.38, 0.16), (float("nan"), float("nan")),
                                   "4096 (timeout)")])
-    text = findings(Scaling(pd.DataFrame({"length": [64, 4096]}), exponents))
+    points = pd.DataFrame({"model": ["lstm", "lstm", "slstm", "slstm"],
+                           "length": [64, 4096, 64, 4096],
+                           "status": ["ok", "ok", "ok", "timeout"]})
+    text = findings(Scaling(points, exponents))
     assert text == (
         "Step time: faster than linear (the whole interval above 1) for transformer "
         "(1.78 ± 0.14), slstm (1.38 ± 0.16); consistent with linear (the interval holds 1) "
