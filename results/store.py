@@ -59,9 +59,9 @@ class Store(WorkQueue):
     Args:
         location: a SQLite file path (created with its folder if missing) or a database URL
             (``sqlite:///PATH``, ``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``).
-        create: ``False`` reads a SQLite file that does not exist as an empty store held in
-            memory, and creates neither file nor folder: for ``--dry-run``, which
-            writes nothing.
+        create: ``False`` reads a SQLite file that does not exist, or a database without
+            tables, as an empty store held in memory, and creates neither file, folder nor
+            schema: for ``--dry-run``, which writes nothing.
 
     Example:
         >>> store = Store("seqzoo-results/seqzoo.sqlite")
@@ -74,9 +74,11 @@ class Store(WorkQueue):
         #: where the store is, for messages: the file path, or the URL without its password
         self.path: Path | str = (Path(url.database) if self.dialect.name == "sqlite"
                                  else url.render_as_string(hide_password=True))
-        in_memory = not create and isinstance(self.path, Path) and not self.path.exists()
         try:
-            if isinstance(self.path, Path) and not in_memory:
+            in_memory = not create and self._empty(url)
+            if in_memory:  # the empty store is read from memory, in SQLite
+                self.dialect = DIALECTS["sqlite"]
+            elif isinstance(self.path, Path):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self.engine = self.dialect.engine(URL.create("sqlite") if in_memory else url)
             with self.dialect.write(self.engine) as connection:
@@ -87,6 +89,18 @@ class Store(WorkQueue):
                              ) from None
         except SQLAlchemyError as error:
             raise self._error(error) from None
+
+    def _empty(self, url: URL) -> bool:
+        """Whether the store does not exist yet: a missing SQLite file, or a database without
+        tables. Looking writes nothing."""
+        if isinstance(self.path, Path):
+            return not self.path.exists()
+        engine = self.dialect.engine(url)
+        try:
+            with engine.connect() as connection:
+                return not inspect(connection).get_table_names()
+        finally:
+            engine.dispose()
 
     def _error(self, error: SQLAlchemyError) -> StoreError:
         """One line for why the database could not be opened."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from results.record import STATUSES, RunRecord, hparams_hash
 from results.schema import KEYED as TABLES
@@ -63,6 +65,23 @@ def test_a_store_opened_without_create_reads_a_missing_file_as_empty(tmp_path) -
     assert not missing.parent.exists()
     Store(missing).add(_record())
     assert list(Store(missing, create=False).runs()["model"]) == ["lstm"]
+
+
+def test_a_store_opened_without_create_writes_no_schema_on_either_dialect(
+        store_location) -> None:
+    """An empty PostgreSQL database stays empty under ``--dry-run``, as a missing file stays
+    missing; once a run has made the store, the same call reads it."""
+    store = Store(store_location, create=False)
+    assert store.runs().empty and store.completed() == set()
+    if store_location.endswith(".sqlite"):
+        assert not Path(store_location).exists()
+    else:
+        engine = create_engine(store_location)
+        with engine.connect() as connection:
+            assert inspect(connection).get_table_names() == []
+        engine.dispose()
+    Store(store_location).add(_record())
+    assert list(Store(store_location, create=False).runs()["model"]) == ["lstm"]
 
 
 def test_completed_keys_only_ok(tmp_path) -> None:
