@@ -100,11 +100,12 @@ def main(args: argparse.Namespace) -> int:
     setup = worker_setup(args)
     models = (resolve_models(args.models) if args.models
               else one_per_family(resolve_models(["*"])))
-    plan = plan_diagnose(models, settings, args.seeds, Store(args.store, create=not args.dry_run),
-                         (setup[0], setup[1].kind), run_settings(args))
+    store = Store(args.store, create=not args.dry_run)
+    plan = plan_diagnose(models, settings, args.seeds, store, (setup[0], setup[1].kind),
+                         run_settings(args))
     changed = "".join(f" ({model}: {', '.join(f'{k}={v}' for k, v in items)})"
                       for model, items in settings.hparams if model in models)
-    return run_planned(args, setup, plan, SUITE, f"{args.task}, {len(models)} models x "
-                                          f"{len(settings.lags)} {settings.sweep}s x "
-                                          f"{len(args.seeds)} seeds, {settings.steps} steps "
-                                          f"each{changed}")
+    return run_planned(args, setup, plan, store, SUITE, f"{args.task}, {len(models)} models x "
+                                                 f"{len(settings.lags)} {settings.sweep}s x "
+                                                 f"{len(args.seeds)} seeds, {settings.steps} steps "
+                                                 f"each{changed}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from benchmarks.cli.args import (
     comma_list,
@@ -17,6 +18,9 @@ from benchmarks.cli.args import (
     tracking_flags,
     worker_flags,
 )
+
+if TYPE_CHECKING:
+    from results.store import Store
 
 
 def lengths(text: str) -> list[int]:
@@ -39,20 +43,18 @@ def sweep_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the cells, then stop")
 
 
-def run_planned(args: argparse.Namespace, setup: tuple, plan: list, suite: str,
+def run_planned(args: argparse.Namespace, setup: tuple, plan: list, store: Store, suite: str,
                 what: str) -> int:
-    """Run a diagnose or scale plan through the workers (``setup``: what
-    :func:`~benchmarks.cli.args.worker_setup` gave), then print where the rows went."""
+    """Run a diagnose or scale plan, made against ``store``, through the workers (``setup``:
+    what :func:`~benchmarks.cli.args.worker_setup` gave), then print where the rows went."""
     backend, device, pool = setup
     from benchmarks.grids.plan import Execution, elapsed, run_grid
     from benchmarks.grids.tracking import MlflowLogger, log_records, tensorboard_dir
     from benchmarks.plugins import plugin_references
-    from results.store import Store
 
     out = console()
     mlflow = MlflowLogger(f"seqzoo-{suite}") if args.mlflow else None
     tensorboard = tensorboard_dir(args.tensorboard, backend, out)
-    store = Store(args.store, create=not args.dry_run)
     done = sum(p.done for p in plan)
     out.print(f"seqzoo {suite}: {what} = {len(plan)} cells ({done} already in "
               f"{store.path}), backend {backend}, device {device.kind} ({device.name}), "

@@ -40,8 +40,9 @@ def main(args: argparse.Namespace) -> int:
         args.timeout_per_run = 2 * settings.time_cap + 120
     setup = worker_setup(args)
     models = resolve_models(args.models)
-    plan = plan_scale(models, settings, args.seed, Store(args.store, create=not args.dry_run),
-                      (setup[0], setup[1].kind), run_settings(args))
-    return run_planned(args, setup, plan, SUITE, f"{len(models)} models x "
-                                          f"{len(settings.lengths)} lengths, batch "
-                                          f"{settings.batch}, width {settings.width}")
+    store = Store(args.store, create=not args.dry_run)
+    plan = plan_scale(models, settings, args.seed, store, (setup[0], setup[1].kind),
+                      run_settings(args))
+    return run_planned(args, setup, plan, store, SUITE, f"{len(models)} models x "
+                                                 f"{len(settings.lengths)} lengths, batch "
+                                                 f"{settings.batch}, width {settings.width}")
