@@ -114,6 +114,9 @@ def findings(board: Board) -> str:
                     * sign(board) for e in models)
         if top is best and not tied:
             text += " A baseline wins here: no model comes within the best's interval."
+        elif top is best:
+            text += (" A baseline is the best here: no model beats it on average, and those "
+                     "tied with it are not significantly better.")
         elif top["tied"]:
             text += (f" A baseline ties the best here: {top['model']} "
                      f"({_score(board, top)}).")

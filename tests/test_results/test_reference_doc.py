@@ -129,6 +129,13 @@ def test_findings_name_the_best_and_where_a_baseline_stands(tmp_path) -> None:
     store = _store(tmp_path / "b", {"models": {"rnn": [0.60, 0.61, 0.62]},
                                     "baselines": {"tfidf": [0.70, 0.70, 0.70]}})
     assert "A baseline wins here" in findings(leaderboards(store.runs())[0])
+    store = _store(tmp_path / "c", {"models": {"rnn": [0.55, 0.70, 0.80]},
+                                    "baselines": {"tfidf": [0.70, 0.70, 0.70]}})
+    text = findings(leaderboards(store.runs())[0])
+    assert text.startswith("On `mr_polarity` the best is tfidf (baseline) at 0.7000 ± 0.0000 "
+                           "accuracy, tied (Welch p >= 0.05) with rnn.")
+    assert text.endswith(" A baseline is the best here: no model beats it on average, and "
+                         "those tied with it are not significantly better.")
 
 
 def test_results_section_replaces_only_what_lies_between_the_markers(tmp_path) -> None:
