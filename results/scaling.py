@@ -104,9 +104,9 @@ def _growth_sentence(s: Scaling, what: str, column: str) -> str:
         kind = "above" if slope - half > 1 else "below" if slope + half < 1 else "linear"
         kinds[kind].append(f"{e['model']} ({_slope_text(slope, half)})")
     parts = [f"{label} for {', '.join(kinds[kind])}" for kind, label in (
-        ("above", "faster than linear (the whole interval above 1)"),
-        ("linear", "consistent with linear (the interval holds 1)"),
-        ("below", "below linear over this range (a fixed cost still dominates)"))
+        ("above", "grows faster than linearly in T (the whole interval above 1)"),
+        ("linear", "grows linearly (the interval holds 1)"),
+        ("below", "grows slower than linearly over this range (a fixed cost still dominates)"))
         if kinds[kind]]
     return f"{what}: {'; '.join(parts)}." if parts else ""
 

@@ -150,9 +150,10 @@ def test_scaling_findings_sort_each_exponent_by_its_interval() -> None:
                            "status": ["ok", "ok", "ok", "timeout"]})
     text = findings(Scaling(points, exponents))
     assert text == (
-        "Step time: faster than linear (the whole interval above 1) for transformer "
-        "(1.78 ± 0.14), slstm (1.38 ± 0.16); consistent with linear (the interval holds 1) "
-        "for lstm (1.07 ± 0.19), mingru (0.93 ± 0.09). Memory growth: consistent with linear "
-        "(the interval holds 1) for transformer (1.14 ± 0.38); below linear over this range "
-        "(a fixed cost still dominates) for mingru (0.44 ± 0.13), lstm (0.27 ± 0.13). "
+        "Step time: grows faster than linearly in T (the whole interval above 1) for "
+        "transformer (1.78 ± 0.14), slstm (1.38 ± 0.16); grows linearly (the interval holds 1) "
+        "for lstm (1.07 ± 0.19), mingru (0.93 ± 0.09). Memory growth: grows linearly "
+        "(the interval holds 1) for transformer (1.14 ± 0.38); grows slower than linearly over "
+        "this range (a fixed cost still dominates) for mingru (0.44 ± 0.13), lstm "
+        "(0.27 ± 0.13). "
         "Stopped before T = 4096: slstm (timeout at T = 4096).")

@@ -252,7 +252,7 @@ def test_memory_findings_group_the_horizons_and_name_what_is_missing(tmp_path) -
                             hparams_hash="hlstm", extra=json.dumps({"step_ms": float(length)})))
     section = results_section(store.runs(), store, "results/reference")
     assert text in section
-    assert ("Step time: consistent with linear (the interval holds 1) for lstm (1.00 ± 0.00). "
+    assert ("Step time: grows linearly (the interval holds 1) for lstm (1.00 ± 0.00). "
             "Every model reached T = 256.\n\n| model | time exponent") in section
     nobody = memory_tables(_probe_store(tmp_path / "b", {"rnn": {50: 0.1, 100: 0.17}}).runs())
     assert memory_findings(nobody[0]).endswith(", no model meets the threshold at any lag.")
