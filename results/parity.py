@@ -22,7 +22,10 @@ SUITE = "parity"
 NOTE = ("The parity suite (the quick suite's grid and budgets, 3 seeds) on each backend, the "
         "same machine. Quality: mean ± 95% t-interval over seeds. Largest gap: the two backends "
         "whose means are furthest apart, with the Welch t-test's p-value; p < 0.05 (marked *) is "
-        "a significant difference.")
+        "a significant difference. Marked †: one of the two backends scored the same value on "
+        "every seed, typically a collapse to one constant prediction such as the majority "
+        "class; the t-test assumes spread, so its p-value overstates the evidence there, and "
+        "only more seeds can tell a real gap from a seed lottery.")
 
 
 def parity_frame(runs: pd.DataFrame) -> pd.DataFrame | None:
@@ -49,9 +52,15 @@ def parity_frame(runs: pd.DataFrame) -> pd.DataFrame | None:
         if pairs:
             a, b = max(pairs, key=lambda p: abs(row[f"{p[0]}_mean"] - row[f"{p[1]}_mean"]))
             row |= {"gap": abs(row[f"{a}_mean"] - row[f"{b}_mean"]), "gap_between": f"{a}-{b}",
-                    "gap_p": welch_p(scores[a], scores[b])}
+                    "gap_p": welch_p(scores[a], scores[b]),
+                    "gap_constant": ",".join(x for x in (a, b) if _constant(scores[x]))}
         found.append(row)
     return pd.DataFrame(found)
+
+
+def _constant(scores: list[float]) -> bool:
+    """Whether two or more seeds all scored exactly the same."""
+    return len(scores) > 1 and len(set(scores)) == 1
 
 
 def frame_backends(frame: pd.DataFrame) -> list[str]:
@@ -71,8 +80,8 @@ def findings(frame: pd.DataFrame) -> str:
             f"{ALPHA * len(tested):.1f}.")
     if len(significant):
         named = [f"{r['model']} on {r['dataset']} ({r['gap_between']}, {r['metric']} "
-                 f"{r['gap']:.{METRICS[r['metric']][1]}f}, p = {r['gap_p']:.3f})"
-                 for r in significant.to_dict("records")]
+                 f"{r['gap']:.{METRICS[r['metric']][1]}f}, p = {r['gap_p']:.3f}"
+                 f"{_constant_text(r)})" for r in significant.to_dict("records")]
         text += f" Significant: {'; '.join(named)}."
     base = "tensorflow" if "tensorflow" in backends else backends[0]
     ratios = []
@@ -85,6 +94,14 @@ def findings(frame: pd.DataFrame) -> str:
         text += (f" Median train samples/s relative to {base} over the pairs: "
                  f"{', '.join(ratios)}.")
     return text
+
+
+def _constant_text(row: dict) -> str:
+    """``", †: every torch seed scores 0.5776"`` for a pair with a constant side, else ``""``."""
+    constant = row.get("gap_constant")
+    sides = constant.split(",") if isinstance(constant, str) and constant else []
+    decimals = METRICS[row["metric"]][1]
+    return "".join(f", †: every {b} seed scores {row[f'{b}_mean']:.{decimals}f}" for b in sides)
 
 
 def table(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
@@ -101,7 +118,8 @@ def table(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
                      *(ci_text(r[f"{b}_mean"], r[f"{b}_ci95"], decimals) for b in backends),
                      "" if gap is None or pd.isna(gap) else
                      f"{gap:.{decimals}f} ({r['gap_between']})",
-                     "" if p is None or pd.isna(p) else f"{p:.3f}{' *' if p < ALPHA else ''}",
+                     "" if p is None or pd.isna(p) else
+                     f"{p:.3f}{' *' if p < ALPHA else ''}{' †' if r.get('gap_constant') else ''}",
                      *("" if pd.isna(r[f"{b}_samples_per_s"]) else
                        f"{r[f'{b}_samples_per_s']:,.0f}" for b in backends)])
     return header, rows

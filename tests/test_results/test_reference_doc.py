@@ -96,6 +96,25 @@ def test_backend_parity_finds_the_largest_gap_and_its_p_value(tmp_path) -> None:
     assert parity_frame(store.runs(backend="jax")) is None  # one backend: nothing to compare
 
 
+def test_a_gap_against_a_backend_whose_seeds_all_score_the_same_is_flagged(tmp_path) -> None:
+    """Three torch seeds at the majority class give a zero-width interval: the t-test's p is
+    then no evidence of a backend difference, and the table and findings say so."""
+    store = Store(tmp_path / "s.sqlite")
+    scores = {"tensorflow": [0.68, 0.67, 0.69], "torch": [0.5776] * 3}
+    for backend, values in scores.items():
+        for seed, value in enumerate(values):
+            store.add(_record("bilstm", seed, value, suite="parity", backend=backend))
+    frame = parity_frame(store.runs())
+    assert frame.iloc[0]["gap_constant"] == "torch" and frame.iloc[0]["gap_p"] < 0.05
+    text = parity_findings(frame)
+    assert ", †: every torch seed scores 0.5776)." in text
+    md = write_report(store, tmp_path / "out")[0].read_text()
+    assert " * † |" in md and "Marked †: one of the two backends scored the same value" in md
+    store.add(_record("bilstm", 3, 0.60, suite="parity", backend="torch"))
+    frame = parity_frame(store.runs())
+    assert frame.iloc[0]["gap_constant"] == "" and "†:" not in parity_findings(frame)
+
+
 def test_parity_findings_name_the_significant_gaps_and_the_speed_ratios(tmp_path) -> None:
     store = Store(tmp_path / "s.sqlite")
     scores = {"stacked_lstm": {"tensorflow": [0.68, 0.67, 0.69], "jax": [0.58, 0.57, 0.59]},
