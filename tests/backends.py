@@ -56,3 +56,59 @@ def assert_fits_and_round_trips(results: dict[str, dict]) -> None:
         assert result["after"] < result["before"], (case, result)
         assert result["same"], case
         assert result["shape"][1] > 0, case
+
+
+#: the plugin that makes TensorFlow's optimizer read sparse gradients as dense ones
+DENSE_GRADIENTS = os.path.join(os.path.dirname(__file__), os.pardir, "results", "reference",
+                               "parity_followup", "tf_dense_gradients.py")
+
+#: one Adam step on each model, its moments saved for comparison (see ``step_on_backend``)
+EQUIVALENCE_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    import keras, numpy as np
+    sys.path.insert(0, os.environ["SEQZOO_TESTS"])
+    from shapes import TINY_TASKS, tiny_batch
+    import zoo
+    label, names, folder, first = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
+    assert keras.backend.backend() == label.split("-")[0], keras.backend.backend()
+    if label.endswith("-dense"):
+        from backends import DENSE_GRADIENTS
+        from benchmarks.plugins import load_plugin
+        load_plugin(DENSE_GRADIENTS)
+    for name in names:
+        dropout = {"dropout": 0.0} if "dropout" in zoo.get_model_info(name).defaults else {}
+        for shape in ("tokens->classes", "steps->horizon"):
+            task = TINY_TASKS[shape]
+            x, y = tiny_batch(task)
+            keras.utils.set_random_seed(0)
+            model = zoo.create_model(name, task, learning_rate=1e-2, **dropout)
+            stem = os.path.join(folder, f"{name}-{shape.replace('->', '-')}")
+            if label == first:
+                model.save_weights(stem + ".weights.h5")
+            else:
+                model.load_weights(stem + ".weights.h5")
+            out = {"outputs": keras.ops.convert_to_numpy(model(x, training=False))}
+            model.train_on_batch(x, y)
+            out |= {v.name: keras.ops.convert_to_numpy(v.value)
+                    for v in model.optimizer.variables
+                    if v.name.endswith(("_momentum", "_velocity"))}
+            np.savez(f"{stem}.{label}.npz", **out)
+    """
+)
+
+
+def step_on_backend(label: str, names: list[str], folder: str, first: str) -> None:
+    """On the backend ``label`` names (``tensorflow-dense``: TensorFlow with the plugin
+    :data:`DENSE_GRADIENTS`), build each model for a padded-token and a forecasting tiny task
+    with the weights run ``first`` saved in ``folder`` (``first`` saves them), and save its
+    outputs and Adam's moments after one step as ``NAME-SHAPE.LABEL.npz``: the momentum is
+    the gradient, scaled, and the velocity its square. (The step itself is not compared: the
+    first Adam step is about ``lr * sign(g)``, so float noise in a near-zero gradient element
+    moves it by up to ``2 * lr``.)"""
+    environ = {**os.environ, "KERAS_BACKEND": label.split("-")[0], "JAX_PLATFORMS": "cpu",
+               "SEQZOO_TESTS": os.path.dirname(__file__)}
+    proc = subprocess.run([sys.executable, "-c", EQUIVALENCE_SCRIPT, label, ",".join(names),
+                           folder, first], env=environ, capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
