@@ -22,6 +22,7 @@ came from, for ``seqzoo list`` and ``seqzoo data list``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -67,6 +68,18 @@ def plugin_references(references: list[str]) -> tuple[str, ...]:
     """``--plugin`` values as workers on this machine load them: ``.py`` files as absolute
     paths (a worker may run in another folder), module names as given."""
     return tuple(str(Path(r).resolve()) if r.endswith(".py") else r for r in references)
+
+
+def provenance(reference: str) -> str:
+    """How a record names a plugin it ran with: a module by name, a ``.py`` file by path and
+    the first 12 hex digits of its SHA-256, so an edited file reads as another plugin."""
+    if not reference.endswith(".py"):
+        return reference
+    try:
+        digest = hashlib.sha256(Path(reference).read_bytes()).hexdigest()[:12]
+    except OSError as error:  # gone since it loaded: the row still says which it was
+        return f"{reference} ({error.strerror})"
+    return f"{reference} (sha256 {digest})"
 
 
 def _exec(call: Any, argument: Any, what: str) -> Any:

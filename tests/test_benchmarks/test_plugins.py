@@ -5,6 +5,8 @@ session's registry stays as it was."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -88,6 +90,9 @@ def test_plugin_file_is_listed_and_runs_in_a_grid(tmp_path) -> None:
             "1", "--no-baselines", "--plugin", str(plugin), "--store", str(store))
     runs = Store(store).runs()
     assert set(runs["model"]) == {"mean_pool", "rnn"} and set(runs["status"]) == {"ok"}
+    digest = hashlib.sha256(plugin.read_bytes()).hexdigest()[:12]
+    for extra in runs["extra"]:  # every row names the plugin code it ran with
+        assert json.loads(extra)["plugins"] == [f"{plugin} (sha256 {digest})"]
 
 
 @pytest.mark.slow  # ~20 s: pip-installs a package

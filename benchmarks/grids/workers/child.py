@@ -90,7 +90,7 @@ def run_job(job: dict[str, Any], start: str = "spawn") -> dict[str, Any]:
     from benchmarks.cell.measure import current_host_mib
     from benchmarks.cell.settings import RunSettings
     from benchmarks.data import open_dataset
-    from benchmarks.plugins import load_entry_points, load_plugin
+    from benchmarks.plugins import load_entry_points, load_plugin, provenance
     from results.queue import failed_record
 
     threads = int(os.environ.get("SEQZOO_THREADS", "0")) or None
@@ -121,7 +121,10 @@ def run_job(job: dict[str, Any], start: str = "spawn") -> dict[str, Any]:
     record.host_mib_at_start = at_start
     record.threads = threads
     record.gpu = os.environ.get("CUDA_VISIBLE_DEVICES") or None
-    record.extra = json.dumps({**json.loads(record.extra or "{}"), "worker_start": start})
+    extra = {**json.loads(record.extra or "{}"), "worker_start": start}
+    if spec.get("plugins"):  # code from outside seqzoo that this row ran with
+        extra["plugins"] = [provenance(plugin) for plugin in spec["plugins"]]
+    record.extra = json.dumps(extra)
     return {"record": record.to_row(), "dataset": dataset}
 
 
