@@ -10,7 +10,9 @@ batch gets the sum of k squared gradients as its second moment, not the square o
 The parity suite's seeds then sample each backend's own random streams (initial weights,
 dropout masks, shuffling) on top. See ``results/reference/parity_followup/README.md``.
 
-The BiLSTM runs in the default run; every family behind the ``slow`` marker.
+Behind the ``slow`` marker: each family takes about a minute (four processes), all of them
+18 minutes on one core of the 2-core AMD EPYC, which would push the default run past its
+15 minutes.
 """
 
 from __future__ import annotations
@@ -71,10 +73,6 @@ def _compare(names: list[str], folder: Path) -> None:
                 assert gap > 0.01, (run.name, gap)
             else:
                 _close(stock, dense, key, floors, f"{run.name} stock tensorflow {key}")
-
-
-def test_the_bilstm_is_the_same_model_on_every_backend(tmp_path) -> None:
-    _compare(["bilstm"], tmp_path)
 
 
 @pytest.mark.slow
