@@ -38,15 +38,22 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def _run_script(script: str, backend: str, args: list[str], **env: str) -> str:
+    """Run ``script`` with ``args`` in a fresh Python on ``backend``, with the tests folder
+    importable; assert it succeeded and return its stdout."""
+    environ = {**os.environ, "KERAS_BACKEND": backend,
+               "SEQZOO_TESTS": os.path.dirname(__file__), **env}
+    proc = subprocess.run([sys.executable, "-c", script, *args], env=environ,
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
 def fit_on_backend(backend: str, names: list[str], **env: str) -> dict[str, dict]:
     """Per ``model/shape``: loss before and after fitting, whether the reloaded ``.keras`` file
     predicts the same, and the output shape; asserts the subprocess succeeded."""
-    environ = {**os.environ, "KERAS_BACKEND": backend,
-               "SEQZOO_TESTS": os.path.dirname(__file__), **env}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, backend, ",".join(names)],
-                          env=environ, capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT"))
+    stdout = _run_script(SCRIPT, backend, [backend, ",".join(names)], **env)
+    line = next(x for x in stdout.splitlines() if x.startswith("RESULT"))
     return json.loads(line[len("RESULT"):])
 
 
@@ -106,9 +113,5 @@ def step_on_backend(label: str, names: list[str], folder: str, first: str) -> No
     the gradient, scaled, and the velocity its square. (The step itself is not compared: the
     first Adam step is about ``lr * sign(g)``, so float noise in a near-zero gradient element
     moves it by up to ``2 * lr``.)"""
-    environ = {**os.environ, "KERAS_BACKEND": label.split("-")[0], "JAX_PLATFORMS": "cpu",
-               "SEQZOO_TESTS": os.path.dirname(__file__)}
-    proc = subprocess.run([sys.executable, "-c", EQUIVALENCE_SCRIPT, label, ",".join(names),
-                           folder, first], env=environ, capture_output=True, text=True,
-                          timeout=1200)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    _run_script(EQUIVALENCE_SCRIPT, label.split("-")[0], [label, ",".join(names), folder, first],
+                JAX_PLATFORMS="cpu")
