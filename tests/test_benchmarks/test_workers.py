@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from unittest.mock import patch
 
 import pytest
 
 from benchmarks.grids.workers import forks
 from benchmarks.grids.workers.slots import Slot, plan_slots
+from benchmarks.grids.workers.usage import cpu_seconds, share_text
 from results.schema import RESUME_KEY
 from results.store import Store
 
@@ -103,8 +106,40 @@ def test_a_run_past_the_time_limit_is_a_row(tmp_path) -> None:
     store = _drive(tmp_path, '[("sleepy_net", None), ("rnn", {"units": 16})]', timeout=20)
     runs = store.runs().set_index("model")
     assert runs.loc["sleepy_net", "status"] == "timeout"
-    assert "--timeout-per-run 20 s" in runs.loc["sleepy_net", "error"]
+    error = runs.loc["sleepy_net", "error"]
+    assert "--timeout-per-run 20 s" in error
+    # a sleeping model used next to no CPU: the row tells a slow cell from a starved one
+    assert re.search(r"killed\. It had used [0-4] s of CPU in 2\d s of wall time with \d+ thread",
+                     error), error
+    assert "load average" in error
     assert runs.loc["rnn", "status"] == "ok"
+
+
+def test_the_cpu_a_worker_used_and_the_load_are_read_from_the_process() -> None:
+    spin = "import time\nend = time.process_time() + 1.5\nwhile time.process_time() < end: pass"
+    busy = subprocess.Popen([sys.executable, "-c", spin + "\ntime.sleep(60)"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        deadline = time.monotonic() + 30
+        while (cpu_seconds(busy.pid) or 0) < 1.5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert 1.4 < cpu_seconds(busy.pid) < 3.0
+        assert cpu_seconds(idle.pid) < 1.0
+    finally:
+        for process in (busy, idle):
+            process.kill()
+            process.wait()
+    assert cpu_seconds(busy.pid) is None and cpu_seconds(None) is None  # gone, or none
+    text = share_text(12.4, 900.7, 1)
+    assert text.startswith("It had used 12 s of CPU in 901 s of wall time with 1 thread;")
+    load, cores = os.getloadavg()[0], os.cpu_count()
+    assert f"the load average was {load:.1f} on {cores} core" in text
+    with patch("os.getloadavg", return_value=(cores + 1.0, 0.0, 0.0)):
+        assert share_text(None, 900, 2).endswith(
+            "more than the cores: other processes may have slowed it.")
+    with patch("os.getloadavg", return_value=(0.5, 0.0, 0.0)):
+        assert share_text(None, 900, 2) == f"The load average was 0.5 on {cores} core" + (
+            "s." if cores != 1 else ".")
 
 
 def _seqzoo(*args: str) -> subprocess.Popen:

@@ -33,6 +33,7 @@ from rich.markup import escape
 from benchmarks.cell.quiet import is_native_log
 from benchmarks.grids.workers import forks
 from benchmarks.grids.workers.slots import Slot, is_dead_here, worker_id
+from benchmarks.grids.workers.usage import cpu_seconds, share_text
 from results.queue import Cell, failed_record
 from results.record import RunRecord
 from results.store import Store
@@ -119,6 +120,13 @@ class _Process:
             return None if self.fork.is_alive() else self.fork.exitcode
         return self.popen.poll() if self.popen is not None else None
 
+    @property
+    def pid(self) -> int | None:
+        """The process id, ``None`` before a forked process starts."""
+        if self.fork is not None:
+            return self.fork.pid
+        return self.popen.pid if self.popen is not None else None
+
     def kill(self) -> None:
         """SIGKILL the process and wait for it."""
         if self.fork is not None:
@@ -148,6 +156,8 @@ class _Busy:
     worker: _Process
     started: float = field(default_factory=time.monotonic)
     beat: float = field(default_factory=time.monotonic)
+    #: the worker's CPU seconds when it got the cell (a spawned one has imported its backend)
+    cpu_at_start: float | None = None
 
     @property
     def folder(self) -> Path:
@@ -260,7 +270,7 @@ class Pool:
             worker = None
         worker = worker or _Process(slot, backend)
         worker.give(cell)
-        self.busy.append(_Busy(slot, cell, worker))
+        self.busy.append(_Busy(slot, cell, worker, cpu_at_start=cpu_seconds(worker.pid)))
         self.ready[slot.index] = _Process(slot, backend)
 
     def _tend(self, busy: _Busy) -> None:
@@ -268,10 +278,14 @@ class Pool:
         code = busy.worker.poll()
         elapsed = time.monotonic() - busy.started
         if code is None and self.settings.timeout_s and elapsed > self.settings.timeout_s:
+            used = cpu_seconds(busy.worker.pid)
+            if used is not None and busy.cpu_at_start is not None:
+                used -= busy.cpu_at_start
+            share = share_text(used, elapsed, busy.slot.threads)
             busy.worker.kill()
             self._finish(busy, failed_record(
                 busy.cell, f"Timeout: the run passed --timeout-per-run "
-                           f"{self.settings.timeout_s:g} s; its worker was killed",
+                           f"{self.settings.timeout_s:g} s; its worker was killed. {share}".strip(),
                 status="timeout", extra=json.dumps({"output_tail": busy.output_tail()})))
         elif code is not None:
             self._finish(busy, self._outcome(busy, code))
