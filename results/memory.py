@@ -26,6 +26,11 @@ PROBES = {
     "mqar": ("accuracy", 0.9, True, None, "chance: accuracy 2/V"),
     "induction_heads": ("accuracy", 0.9, True, None, "chance: accuracy 1/vocab"),
 }
+#: what a probe's horizon does not measure, said beside its table and findings
+CAVEATS = {
+    "delayed_recall": "A bidirectional model's backward pass reads the symbol at step 0 last, "
+                      "so its horizon here is not a memory length.",
+}
 #: the dataset parameter each probe's sweep varies (the table's columns)
 SWEEPS = {"adding": "lag", "delayed_recall": "lag", "selective_copy": "length",
           "mqar": "length", "induction_heads": "length"}
@@ -51,6 +56,11 @@ class MemoryTable:
     extrapolation: pd.DataFrame = field(default_factory=pd.DataFrame)
     probe: str = ""
     fixed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def caveat(self) -> str:
+        """What this probe's horizon does not measure ("" for none)."""
+        return CAVEATS.get(self.probe, "")
 
     @property
     def lags(self) -> list[int]:
@@ -189,7 +199,8 @@ def extrapolation_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
 def findings(table: MemoryTable) -> str:
     """What one probe's table shows, in a few sentences: the longest horizon and who reaches
     it (flagged when it is the longest point measured, so the true horizon may be longer),
-    every model grouped by its horizon, and the models not yet measured at every point."""
+    every model grouped by its horizon, the models not yet measured at every point, and what
+    the probe's horizon does not measure (:data:`CAVEATS`)."""
     first, last = table.lags[0], table.lags[-1]
     groups: dict[int | None, list[str]] = {}
     for model, horizon in table.horizons.items():
@@ -197,7 +208,7 @@ def findings(table: MemoryTable) -> str:
     reached = sorted((h for h in groups if h is not None), reverse=True)
     text = f"On {table.task} ({table.threshold_text()} counts as remembered; {table.baseline})"
     if not reached:
-        return text + f", no model meets the threshold at any {table.sweep}."
+        return f"{text}, no model meets the threshold at any {table.sweep}. {table.caveat}".rstrip()
     best = reached[0]
     edge = f" (the longest {table.sweep} measured, so it may be longer)" if best == last else ""
     text += (f", the longest horizon is {table.sweep} {best}, reached by "
@@ -211,7 +222,7 @@ def findings(table: MemoryTable) -> str:
                if (gaps := sorted(set(table.lags) - set(cells["lag"])))]
     if missing:
         text += f" Not yet measured at every {table.sweep}: {'; '.join(missing)}."
-    return text
+    return f"{text} {table.caveat}".rstrip()
 
 
 def score_rows(table: MemoryTable) -> tuple[list[str], list[list]]:
@@ -287,7 +298,8 @@ def markdown(tables: list[MemoryTable]) -> list[str]:
     for t in tables:
         header, rows = score_rows(t)
         parts += ["", f"### {t.task}: {t.metric} vs {t.sweep}", "",
-                  f"Threshold: {t.threshold_text()}. No-memory baseline: {t.baseline}.", "",
+                  f"Threshold: {t.threshold_text()}. No-memory baseline: {t.baseline}. "
+                  f"{t.caveat}".rstrip(), "",
                   markdown_table(header, rows)]
         if not t.extrapolation.empty:
             header, rows = extrapolation_rows(t)
@@ -312,7 +324,8 @@ def html(tables: list[MemoryTable]) -> str:
         header, rows = score_rows(t)
         parts.append(
             f"<h3>{escape(t.task)}: {escape(t.metric)} vs {t.sweep}</h3><p>Threshold: "
-            f"{escape(t.threshold_text())}. No-memory baseline: {escape(t.baseline)}.</p>"
+            f"{escape(t.threshold_text())}. No-memory baseline: {escape(t.baseline)}. "
+            f"{escape(t.caveat)}</p>"
             f"{html_table(header, rows)}<img alt='{escape(t.task)}: {escape(t.metric)} vs "
             f"{t.sweep}' src='data:image/png;base64,{score_vs_lag_png(t)}'>")
         if not t.extrapolation.empty:

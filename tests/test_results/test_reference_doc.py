@@ -13,7 +13,7 @@ from scipy import stats
 
 from results.leaderboard import leaderboards, summary
 from results.memory import findings as memory_findings
-from results.memory import memory_tables
+from results.memory import markdown, memory_tables
 from results.parity import findings as parity_findings
 from results.parity import parity_frame
 from results.record import RunRecord
@@ -275,3 +275,20 @@ def test_memory_findings_group_the_horizons_and_name_what_is_missing(tmp_path) -
             "Every model reached T = 256.\n\n| model | time exponent") in section
     nobody = memory_tables(_probe_store(tmp_path / "b", {"rnn": {50: 0.1, 100: 0.17}}).runs())
     assert memory_findings(nobody[0]).endswith(", no model meets the threshold at any lag.")
+
+
+def test_delayed_recall_says_a_bidirectional_horizon_is_not_a_memory_length(tmp_path) -> None:
+    store = Store(tmp_path / "recall.sqlite")
+    for model, accuracy in (("bilstm", 1.0), ("lstm", 0.13)):
+        for seed in range(3):
+            store.add(RunRecord(model=model, dataset="delayed_recall:lag=800", seed=seed,
+                                suite="diagnose", backend="tensorflow", device="cpu",
+                                hparams_hash="h" + model, primary_metric="accuracy",
+                                accuracy=accuracy))
+    table = memory_tables(store.runs())[0]
+    caveat = ("A bidirectional model's backward pass reads the symbol at step 0 last, so its "
+              "horizon here is not a memory length.")
+    assert memory_findings(table).endswith(f"below 800: lstm. {caveat}")
+    assert f"No-memory baseline: chance: accuracy 1/K. {caveat}" in "\n".join(markdown([table]))
+    adding = memory_tables(_probe_store(tmp_path / "a", {"lstm": {50: 0.004}}).runs())[0]
+    assert "bidirectional" not in memory_findings(adding) + "".join(markdown([adding]))
