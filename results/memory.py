@@ -63,6 +63,12 @@ class MemoryTable:
         return CAVEATS.get(self.probe, "")
 
     @property
+    def legend(self) -> str:
+        """The line above the table: threshold, no-memory baseline and caveat."""
+        return (f"Threshold: {self.threshold_text()}. No-memory baseline: {self.baseline}. "
+                f"{self.caveat}").rstrip()
+
+    @property
     def lags(self) -> list[int]:
         """The points measured (lags or lengths), ascending."""
         return sorted(self.scores["lag"].unique())
@@ -298,8 +304,7 @@ def markdown(tables: list[MemoryTable]) -> list[str]:
     for t in tables:
         header, rows = score_rows(t)
         parts += ["", f"### {t.task}: {t.metric} vs {t.sweep}", "",
-                  f"Threshold: {t.threshold_text()}. No-memory baseline: {t.baseline}. "
-                  f"{t.caveat}".rstrip(), "",
+                  t.legend, "",
                   markdown_table(header, rows)]
         if not t.extrapolation.empty:
             header, rows = extrapolation_rows(t)
@@ -323,9 +328,7 @@ def html(tables: list[MemoryTable]) -> str:
     for t in tables:
         header, rows = score_rows(t)
         parts.append(
-            f"<h3>{escape(t.task)}: {escape(t.metric)} vs {t.sweep}</h3><p>Threshold: "
-            f"{escape(t.threshold_text())}. No-memory baseline: {escape(t.baseline)}. "
-            f"{escape(t.caveat)}</p>"
+            f"<h3>{escape(t.task)}: {escape(t.metric)} vs {t.sweep}</h3><p>{escape(t.legend)}</p>"
             f"{html_table(header, rows)}<img alt='{escape(t.task)}: {escape(t.metric)} vs "
             f"{t.sweep}' src='data:image/png;base64,{score_vs_lag_png(t)}'>")
         if not t.extrapolation.empty:
