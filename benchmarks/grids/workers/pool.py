@@ -163,6 +163,13 @@ class _Busy:
     def folder(self) -> Path:
         return self.worker.folder
 
+    def cpu_used(self) -> float | None:
+        """The worker's CPU seconds since it got the cell; ``None`` if they cannot be read."""
+        now = cpu_seconds(self.worker.pid)
+        if now is None or self.cpu_at_start is None:
+            return now
+        return now - self.cpu_at_start
+
     def output_tail(self) -> str:
         """The last lines the worker printed."""
         try:
@@ -278,10 +285,7 @@ class Pool:
         code = busy.worker.poll()
         elapsed = time.monotonic() - busy.started
         if code is None and self.settings.timeout_s and elapsed > self.settings.timeout_s:
-            used = cpu_seconds(busy.worker.pid)
-            if used is not None and busy.cpu_at_start is not None:
-                used -= busy.cpu_at_start
-            share = share_text(used, elapsed, busy.slot.threads)
+            share = share_text(busy.cpu_used(), elapsed, busy.slot.threads)
             busy.worker.kill()
             self._finish(busy, failed_record(
                 busy.cell, f"Timeout: the run passed --timeout-per-run "
