@@ -23,7 +23,8 @@ PROBES = {
     "adding": ("mse", 0.05, False, 1 / 6, "always predict 1: MSE 1/6 = 0.167"),
     "delayed_recall": ("accuracy", 0.9, True, None, "chance: accuracy 1/K"),
     "selective_copy": ("accuracy", 0.9, True, None, "chance: accuracy 1/(A-2)"),
-    "mqar": ("accuracy", 0.9, True, None, "chance: accuracy 2/V"),
+    "mqar": ("accuracy", 0.9, True, None,
+             "chance: accuracy 2/V; 1/kv for answering with any value in the context"),
     "induction_heads": ("accuracy", 0.9, True, None, "chance: accuracy 1/vocab"),
 }
 #: what a probe's horizon does not measure, said beside its table and findings
@@ -34,6 +35,8 @@ CAVEATS = {
 #: the dataset parameter each probe's sweep varies (the table's columns)
 SWEEPS = {"adding": "lag", "delayed_recall": "lag", "selective_copy": "length",
           "mqar": "length", "induction_heads": "length"}
+#: how far above MQAR's 1/kv level a mean score must be to show a key's value was recalled
+GUESS_MARGIN = 0.05
 
 
 @dataclass
@@ -56,6 +59,10 @@ class MemoryTable:
     extrapolation: pd.DataFrame = field(default_factory=pd.DataFrame)
     probe: str = ""
     fixed: dict[str, str] = field(default_factory=dict)
+    #: MQAR: per length, 1/kv, the accuracy of answering each query with one of the kv values
+    #: in the context at random; a model there recalls which values appeared, not which key
+    #: each goes with
+    guess: dict[int, float] = field(default_factory=dict)
 
     @property
     def caveat(self) -> str:
@@ -72,6 +79,13 @@ class MemoryTable:
     def lags(self) -> list[int]:
         """The points measured (lags or lengths), ascending."""
         return sorted(self.scores["lag"].unique())
+
+    def guesses(self, model: str) -> bool:
+        """Whether ``model``'s mean score stays within :data:`GUESS_MARGIN` of the 1/kv level
+        at every point that has one (False for a probe without it)."""
+        scores = self.scores[self.scores["model"] == model].set_index("lag")["mean"]
+        points = [p for p in self.guess if p in scores.index]
+        return bool(points) and all(scores[p] - self.guess[p] < GUESS_MARGIN for p in points)
 
     def passes(self, value: float) -> bool:
         """Whether a mean score meets the horizon threshold."""
@@ -101,6 +115,17 @@ def _sweep_label(dataset: str) -> tuple[str, int]:
     fixed = fixed_params(dataset)
     label = f"{name} ({', '.join(f'{k}={v}' for k, v in fixed.items())})" if fixed else name
     return label, int(params.get(SWEEPS.get(name, "lag"), 100))
+
+
+def guess_levels(group: pd.DataFrame) -> dict[int, float]:
+    """MQAR's 1/kv per point of one sweep's rows (columns ``dataset`` and ``lag``), from each
+    dataset's ``kv``; a point whose dataset does not name ``kv`` has none."""
+    levels = {}
+    for dataset, lag in zip(group["dataset"], group["lag"], strict=True):
+        name, params = _probe(dataset)
+        if name == "mqar" and "kv" in params:
+            levels[int(lag)] = 1 / int(params["kv"])
+    return levels
 
 
 def _score(row: pd.Series, metric: str) -> float:
@@ -147,7 +172,8 @@ def memory_tables(runs: pd.DataFrame) -> list[MemoryTable]:
         scores = pd.DataFrame(entries)
         table = MemoryTable(task, metric, threshold, higher, baseline, scores, {},
                             sweep=SWEEPS[probe], probe=probe,
-                            fixed=fixed_params(group["dataset"].iloc[0]))
+                            fixed=fixed_params(group["dataset"].iloc[0]),
+                            guess=guess_levels(group))
         for model, curve in scores.groupby("model", sort=False):
             good = [lag for lag, m in zip(curve["lag"], curve["mean"], strict=True)
                     if not math.isnan(m) and table.passes(m)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from results.leaderboard import ci_text
-from results.memory import MemoryTable
+from results.memory import GUESS_MARGIN, MemoryTable
 
 THRESHOLD = 0.9  # "solves": the memory horizon's accuracy threshold
 
@@ -114,8 +114,14 @@ SMALL_STATE = ("rnn", "lstm", "gru", "mingru", "minlstm", "s4d", "mamba", "lru",
                "slstm", "mlstm", "xlstm")
 
 
+def _names(models: list[str]) -> str:
+    return f" ({', '.join(models)})" if models else ""
+
+
 def _mqar(table: MemoryTable) -> tuple[str, str]:
-    """Attention solves every setting; the small-state recurrences fall as kv grows."""
+    """Attention solves every setting; the small-state recurrences fall as kv grows. A model
+    falls when its margin over the 1/kv level shrinks by more than the guess margin; one at
+    the 1/kv level throughout never recalled a key's value, so it neither falls nor holds."""
     missing = _missing(table, ("transformer",))
     if missing:
         return missing
@@ -124,15 +130,25 @@ def _mqar(table: MemoryTable) -> tuple[str, str]:
     first, last = table.lags[0], table.lags[-1]
     attention = [_at(table, "transformer", p) for p in table.lags]
     present = [m for m in SMALL_STATE if not math.isnan(_at(table, m, last))]
-    drops = [_at(table, m, first) - _at(table, m, last) for m in present]
-    fell = sum(d > 0 for d in drops)
+    guessing = [m for m in present if table.guesses(m)]
+
+    def margin(model: str, point: int) -> float:
+        return _at(table, model, point) - table.guess.get(point, 0.0)
+
+    fell = [m for m in present if m not in guessing
+            and margin(m, first) - margin(m, last) > GUESS_MARGIN]
+    held = [m for m in present if m not in guessing and m not in fell]
     where = (f"transformer {', '.join(f'{a:.3f}' for a in attention)} over {table.sweep}s "
-             f"{', '.join(map(str, table.lags))}; {fell} of {len(present)} recurrent models "
-             f"fall from {table.sweep} {first} to {last}")
+             f"{', '.join(map(str, table.lags))}; of {len(present)} recurrent models, "
+             f"{len(fell)} fall from {table.sweep} {first} to {last}{_names(fell)}, "
+             f"{len(held)} hold{_names(held)}")
+    if table.guess:
+        where += (f", {len(guessing)} stay at the 1/kv level throughout, never recalling a "
+                  f"key's value{_names(guessing)}")
     if min(attention) < THRESHOLD:
         return "not reproduced", (f"{where}; the transformer does not solve every setting "
                                   "within our budget")
-    if not present or fell <= len(present) / 2:
+    if not present or len(fell) <= len(present) / 2:
         return "not reproduced", f"{where}; most recurrent models do not fall"
     return "reproduced", where
 

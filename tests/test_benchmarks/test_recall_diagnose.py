@@ -200,7 +200,8 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
         "induction_heads": "reproduced", "mqar": "reproduced"}
     assert ("mamba", "0.990 ± 0.000", "99.8 (Mamba, S6 layer)") in rows["selective_copy"][
         "scores"]
-    assert "2 of 2 recurrent models fall from length 64 to 128" in rows["mqar"]["reason"]
+    assert ("of 2 recurrent models, 2 fall from length 64 to 128 (lstm, mamba), 0 hold, "
+            "0 stay at the 1/kv level throughout") in rows["mqar"]["reason"]
     mqar_row = rows["mqar"]  # a claim about growing kv: every length, not only the longest
     assert mqar_row["ours"] == "lengths 64, 128"
     assert mqar_row["columns"] == ["model", "ours, length 64", "ours, length 128", "published"]
@@ -238,6 +239,16 @@ def test_the_verdicts_follow_the_rows(tmp_path) -> None:
     verdict = reproduction_rows(memory_tables(steady.runs()))[0]
     assert verdict["verdict"] == "not reproduced"
     assert "most recurrent models do not fall" in verdict["reason"]
+    guessing = Store(tmp_path / "guessing.sqlite")  # halving with 1/kv is not falling
+    for length, kv in ((16, 2), (32, 4)):
+        for model, score in (("transformer", 0.99), ("gru", 1 / kv + 0.02), ("xlstm", 0.99),
+                             ("hawk", 0.8 if kv == 2 else 0.27)):
+            guessing.add(_row(model, f"mqar:kv={kv},length={length}", 0, score))
+    verdict = reproduction_rows(memory_tables(guessing.runs()))[0]
+    assert verdict["verdict"] == "not reproduced"
+    assert ("of 3 recurrent models, 1 fall from length 16 to 32 (hawk), 1 hold (xlstm), 1 stay "
+            "at the 1/kv level throughout, never recalling a key's value (gru)"
+            ) in verdict["reason"]
     alone = Store(tmp_path / "alone.sqlite")
     alone.add(_row("mamba", copy, 0, 0.99))
     verdict = reproduction_rows(memory_tables(alone.runs()))[0]
