@@ -120,7 +120,7 @@ def _sweep_label(dataset: str) -> tuple[str, int]:
 def guess_levels(group: pd.DataFrame) -> dict[int, float]:
     """MQAR's 1/kv per point of one sweep's rows (columns ``dataset`` and ``lag``), from each
     dataset's ``kv``; a point whose dataset does not name ``kv`` has none."""
-    levels = {}
+    levels: dict[int, float] = {}
     for dataset, lag in zip(group["dataset"], group["lag"], strict=True):
         name, params = _probe(dataset)
         if name == "mqar" and "kv" in params:
